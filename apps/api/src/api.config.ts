@@ -1,0 +1,67 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { loadConfig } from '@danube/core';
+import { LOG_LEVELS, type LogLevel } from '@danube/observability';
+
+/** The API's environment, one property per variable; validated at start. */
+export class ApiEnv {
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @Type(() => Number)
+  @IsInt({ message: 'PORT must be a whole number' })
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'API_BODY_LIMIT must be a size such as 512kb or 5mb' })
+  API_BODY_LIMIT = '5mb';
+
+  @Type(() => Number)
+  @IsInt({ message: 'API_MAX_BATCH must be a whole number' })
+  @Min(1)
+  @Max(10_000)
+  API_MAX_BATCH = 1000;
+
+  @IsIn(['true', 'false'], { message: 'DANUBE_SLURM_ENABLED must be true or false' })
+  DANUBE_SLURM_ENABLED = 'false';
+
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+}
+
+export interface ApiOptions {
+  databaseUrl: string;
+  port: number;
+  host: string;
+  bodyLimit: string;
+  maxBatch: number;
+  slurmEnabled: boolean;
+  logLevel: LogLevel;
+}
+
+export function loadApiOptions(
+  env: NodeJS.ProcessEnv = process.env,
+  databaseUrl?: string,
+): ApiOptions {
+  const e = loadConfig(ApiEnv, env);
+  const url = databaseUrl ?? e.DATABASE_URL;
+  if (!url)
+    throw new Error(
+      'invalid configuration: DATABASE_URL is required (e.g. postgres://user:pass@localhost:5432/danube)',
+    );
+  return {
+    databaseUrl: url,
+    port: e.PORT,
+    host: e.HOST,
+    bodyLimit: e.API_BODY_LIMIT,
+    maxBatch: e.API_MAX_BATCH,
+    slurmEnabled: e.DANUBE_SLURM_ENABLED === 'true',
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,39 @@
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { ApiOptions } from './api.config';
+import { DanubeExceptionFilter } from './http/danube-exception.filter';
+import { strictValidationPipe } from './http/validation';
+
+/**
+ * Builds the API application (not yet listening) with everything a request meets:
+ * body size limit, strict validation, the error filter and the OpenAPI page at /docs.
+ * `module` is ApiModule.forRoot(...) or a module that imports it (the all-in-one process).
+ */
+export async function createApiApp(
+  module: DynamicModule,
+  options: ApiOptions,
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: options.bodyLimit });
+  app.useGlobalPipes(strictValidationPipe());
+  app.useGlobalFilters(new DanubeExceptionFilter());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Danube')
+      .setDescription('Submit jobs, follow their attempts, and see the executor fleet.')
+      .setVersion('1')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+  return app;
+}

@@ -1,0 +1,266 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import {
+  JOB_STATUSES,
+  TASK_CLASSES,
+  type Job,
+  type JobStatus,
+  type NewJob,
+  type TaskClass,
+} from '@danube/core';
+import type { Execution, StoredLogLine } from '@danube/queue';
+import { IsCommand, IsStringRecord } from '../http/validators';
+
+export class BackoffDto {
+  @ApiPropertyOptional({ description: 'Delay before the first retry, in seconds', default: 1 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(86_400)
+  initialSeconds?: number;
+
+  @ApiPropertyOptional({
+    description: 'Each retry waits this many times longer than the last',
+    default: 2,
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(10)
+  factor?: number;
+
+  @ApiPropertyOptional({ description: 'Longest delay between attempts, in seconds', default: 300 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(7 * 86_400)
+  maxSeconds?: number;
+}
+
+export class CreateJobDto {
+  @ApiProperty({
+    description: 'Executors subscribe to topics; a job runs on an executor of its topic',
+    example: 'reports',
+  })
+  @IsString()
+  @Length(1, 128)
+  topic!: string;
+
+  @ApiProperty({
+    description: 'An argv array, or a string run by /bin/sh -c',
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    example: ['echo', 'hello'],
+  })
+  @IsCommand()
+  command!: string | string[];
+
+  @ApiPropertyOptional({ enum: TASK_CLASSES, default: 'cpu_short' })
+  @IsOptional()
+  @IsIn(TASK_CLASSES)
+  taskClass?: TaskClass;
+
+  @ApiPropertyOptional({
+    description: 'Container image (Kubernetes runtime)',
+    example: 'python:3.12-slim',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  image?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { GREETING: 'hi' },
+  })
+  @IsOptional()
+  @IsStringRecord()
+  env?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    description: 'Longest an attempt may run; default and ceiling come from the task class',
+    example: 30,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  timeoutSeconds?: number;
+
+  @ApiPropertyOptional({ description: 'Attempts in all, the first included', default: 3 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  maxAttempts?: number;
+
+  @ApiPropertyOptional({ type: BackoffDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BackoffDto)
+  backoff?: BackoffDto;
+
+  @ApiPropertyOptional({
+    description: 'Exit codes that fail the job at once, without retries',
+    example: [2],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(256)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(255, { each: true })
+  noRetryExitCodes?: number[];
+
+  @ApiPropertyOptional({ description: 'Higher runs first', default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(-1000)
+  @Max(1000)
+  priority?: number;
+
+  @ApiPropertyOptional({
+    description: 'Not before this time (ISO 8601)',
+    example: '2030-01-01T00:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  runAt?: string;
+
+  @ApiPropertyOptional({ description: 'Submitting the same key again returns the existing job' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  idempotencyKey?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOptional()
+  @IsStringRecord(64)
+  labels?: Record<string, string>;
+}
+
+export class CreateJobBatchDto {
+  @ApiProperty({ type: [CreateJobDto], description: 'Stored all together or not at all' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10_000)
+  @ValidateNested({ each: true })
+  @Type(() => CreateJobDto)
+  jobs!: CreateJobDto[];
+}
+
+export class ListJobsQuery {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  topic?: string;
+
+  @ApiPropertyOptional({ enum: JOB_STATUSES })
+  @IsOptional()
+  @IsIn(JOB_STATUSES)
+  status?: JobStatus;
+
+  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
+  @IsOptional()
+  @Matches(/^\d{1,19}$/, { message: 'cursor must be the nextCursor of a previous page' })
+  cursor?: string;
+}
+
+export class LogsQuery {
+  @ApiPropertyOptional({
+    description: 'Return lines after this line id (nextAfter of the previous page)',
+  })
+  @IsOptional()
+  @Matches(/^\d{1,19}$/, { message: 'after must be a line id' })
+  after?: string;
+
+  @ApiPropertyOptional({ default: 1000, maximum: 10000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  limit?: number;
+}
+
+export function toNewJob(dto: CreateJobDto): NewJob {
+  return {
+    topic: dto.topic,
+    command: dto.command,
+    taskClass: dto.taskClass,
+    image: dto.image,
+    env: dto.env,
+    timeoutSeconds: dto.timeoutSeconds,
+    maxAttempts: dto.maxAttempts,
+    backoff: dto.backoff,
+    noRetryExitCodes: dto.noRetryExitCodes,
+    priority: dto.priority,
+    runAt: dto.runAt === undefined ? undefined : new Date(dto.runAt),
+    idempotencyKey: dto.idempotencyKey,
+    labels: dto.labels,
+  };
+}
+
+/** The job as the API shows it. */
+export function jobView(job: Job) {
+  return {
+    id: job.id,
+    topic: job.topic,
+    taskClass: job.taskClass,
+    status: job.status,
+    priority: job.priority,
+    runAt: job.runAt,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    timeoutSeconds: job.timeoutSeconds,
+    command: job.spec.command,
+    image: job.spec.image ?? null,
+    env: job.spec.env,
+    backoff: job.spec.backoff,
+    noRetryExitCodes: job.spec.noRetryExitCodes,
+    labels: job.labels,
+    idempotencyKey: job.idempotencyKey,
+    progress: job.progress,
+    statusMessage: job.statusMessage,
+    result: job.result ?? null,
+    error: job.error,
+    executor: job.leaseOwner,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    cancelRequestedAt: job.cancelRequestedAt,
+  };
+}
+
+export function executionView(e: Execution) {
+  return { ...e };
+}
+
+export function logLineView(l: StoredLogLine) {
+  return { id: l.id, attempt: l.attempt, stream: l.stream, line: l.line, at: l.loggedAt };
+}

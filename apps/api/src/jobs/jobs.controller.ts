@@ -1,0 +1,96 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { JobsService } from '@danube/queue';
+import type { Response } from 'express';
+import { IdPipe } from '../http/id.pipe';
+import {
+  CreateJobBatchDto,
+  CreateJobDto,
+  ListJobsQuery,
+  LogsQuery,
+  executionView,
+  jobView,
+  logLineView,
+  toNewJob,
+} from './job.dto';
+
+@ApiTags('jobs')
+@Controller('v1/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Submit a job (201), or get the existing one back for a repeated idempotencyKey (200)',
+  })
+  async create(@Body() dto: CreateJobDto, @Res({ passthrough: true }) res: Response) {
+    const { job, created } = await this.jobs.enqueue(toNewJob(dto));
+    res.status(created ? 201 : 200);
+    return jobView(job);
+  }
+
+  @Post('batch')
+  @ApiOperation({ summary: 'Submit many jobs in one transaction: all are stored or none' })
+  async createBatch(@Body() dto: CreateJobBatchDto) {
+    const results = await this.jobs.enqueueMany(dto.jobs.map(toNewJob));
+    return { jobs: results.map(({ job, created }) => ({ ...jobView(job), created })) };
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'List jobs, newest first; pass nextCursor back as cursor for the next page',
+  })
+  async list(@Query() query: ListJobsQuery) {
+    const limit = query.limit ?? 50;
+    const jobs = await this.jobs.list({
+      topic: query.topic,
+      status: query.status,
+      before: query.cursor,
+      limit,
+    });
+    return {
+      items: jobs.map(jobView),
+      nextCursor: jobs.length === limit ? jobs[jobs.length - 1]!.id : null,
+    };
+  }
+
+  @Get(':id')
+  async get(@Param('id', IdPipe) id: string) {
+    return jobView(await this.jobs.get(id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Cancel a job: at once if it has not started, else its executor stops it',
+  })
+  async cancel(@Param('id', IdPipe) id: string) {
+    return jobView(await this.jobs.cancel(id));
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Queue a failed, timed-out, cancelled or skipped job again' })
+  async retry(@Param('id', IdPipe) id: string) {
+    return jobView(await this.jobs.retry(id));
+  }
+
+  @Get(':id/executions')
+  @ApiOperation({
+    summary: 'One record per attempt: executor, timings, outcome, error category, stderr tail',
+  })
+  async executions(@Param('id', IdPipe) id: string) {
+    return { items: (await this.jobs.executions(id)).map(executionView) };
+  }
+
+  @Get(':id/logs')
+  @ApiOperation({ summary: "The job's output lines, all attempts, oldest first" })
+  async logs(@Param('id', IdPipe) id: string, @Query() query: LogsQuery) {
+    const limit = query.limit ?? 1000;
+    const lines = await this.jobs.logs(id, query.after ?? '0', limit);
+    return {
+      lines: lines.map(logLineView),
+      nextAfter: lines.length > 0 ? lines[lines.length - 1]!.id : (query.after ?? '0'),
+    };
+  }
+}

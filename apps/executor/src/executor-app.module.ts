@@ -1,0 +1,23 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DbModule } from '@danube/db';
+import { ExecutorModule, type ExecutorOptions } from '@danube/executor';
+import { loggingModule, type LogLevel } from '@danube/observability';
+
+/** The executor process: a pool, the claim loop and its runtime; no HTTP server. */
+@Module({})
+export class ExecutorAppModule {
+  static forRoot(options: ExecutorOptions, databaseUrl: string, logLevel: LogLevel): DynamicModule {
+    return {
+      module: ExecutorAppModule,
+      imports: [
+        loggingModule('executor', logLevel),
+        DbModule.forRoot({
+          databaseUrl,
+          max: 4,
+          applicationName: `danube-executor-${options.instanceId}`,
+        }),
+        ExecutorModule.forRoot(options, databaseUrl),
+      ],
+    };
+  }
+}

@@ -1,0 +1,24 @@
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { loadExecutorOptions } from '@danube/executor';
+import { LOG_LEVELS, runMain, type LogLevel } from '@danube/observability';
+import { ExecutorAppModule } from './executor-app.module';
+
+runMain('danube-executor', async () => {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl)
+    throw new Error(
+      'invalid configuration: DATABASE_URL is required (e.g. postgres://user:pass@localhost:5432/danube)',
+    );
+  const options = loadExecutorOptions();
+  const logLevel = (process.env.LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new Error(`invalid configuration: LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const app = await NestFactory.createApplicationContext(
+    ExecutorAppModule.forRoot(options, databaseUrl, logLevel),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.init();
+});

@@ -1,0 +1,42 @@
+import { JobStatus } from './job-status';
+import { InvalidTransitionError } from './errors';
+
+/**
+ * The job state machine. Each SQL transition in libs/queue is guarded by
+ * `status = ANY(fromStatuses(to))`, so this table is the single source of truth:
+ * a transition that is not listed here cannot happen in the database either.
+ *
+ *   blocked -> queued                      parents done (DAG)
+ *   queued  -> claimed                     an executor took a lease
+ *   claimed -> running                     the runtime started the attempt
+ *   claimed|running -> queued              retry after a failed attempt, or lease expired (reaper)
+ *   claimed|running -> succeeded|failed|timed_out|cancelled
+ *   blocked|queued -> cancelled|skipped    cancelled before it ran, or an ancestor failed
+ *   failed|timed_out|cancelled|skipped -> queued   manual retry
+ */
+const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  blocked: ['queued', 'cancelled', 'skipped'],
+  queued: ['claimed', 'cancelled', 'skipped'],
+  claimed: ['running', 'queued', 'succeeded', 'failed', 'timed_out', 'cancelled'],
+  running: ['queued', 'succeeded', 'failed', 'timed_out', 'cancelled'],
+  succeeded: [],
+  failed: ['queued'],
+  timed_out: ['queued'],
+  cancelled: ['queued'],
+  skipped: ['queued'],
+};
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(jobId: string, from: JobStatus, to: JobStatus): void {
+  if (!canTransition(from, to)) {
+    throw new InvalidTransitionError(jobId, from, to);
+  }
+}
+
+/** The statuses from which `to` may be entered; used to guard SQL updates. */
+export function fromStatuses(to: JobStatus): JobStatus[] {
+  return (Object.keys(TRANSITIONS) as JobStatus[]).filter((from) => TRANSITIONS[from].includes(to));
+}

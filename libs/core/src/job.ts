@@ -1,0 +1,77 @@
+import type { ErrorCategory } from './error-category';
+import type { JobStatus } from './job-status';
+import type { TaskClass } from './task-class';
+
+export interface BackoffPolicy {
+  initialSeconds: number;
+  factor: number;
+  maxSeconds: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialSeconds: 1, factor: 2, maxSeconds: 300 };
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/** What to run; stored as the job's `spec` jsonb. */
+export interface JobSpec {
+  /** An argv array, or a string run by `/bin/sh -c`. */
+  command: string[] | string;
+  image?: string;
+  env: Record<string, string>;
+  backoff: BackoffPolicy;
+  noRetryExitCodes: number[];
+}
+
+/** A job as a client asks for it; defaults are filled in by the queue. */
+export interface NewJob {
+  topic: string;
+  command: string[] | string;
+  taskClass?: TaskClass;
+  image?: string;
+  env?: Record<string, string>;
+  timeoutSeconds?: number;
+  maxAttempts?: number;
+  backoff?: Partial<BackoffPolicy>;
+  noRetryExitCodes?: number[];
+  priority?: number;
+  runAt?: Date;
+  idempotencyKey?: string;
+  labels?: Record<string, string>;
+  tenant?: string;
+}
+
+export interface JobError {
+  category: ErrorCategory;
+  message: string;
+  exitCode: number | null;
+}
+
+export interface Job {
+  id: string;
+  tenant: string;
+  topic: string;
+  taskClass: TaskClass;
+  status: JobStatus;
+  priority: number;
+  runAt: Date;
+  attempts: number;
+  maxAttempts: number;
+  timeoutSeconds: number;
+  spec: JobSpec;
+  labels: Record<string, string>;
+  idempotencyKey: string | null;
+  runtimeRef: string | null;
+  leaseOwner: string | null;
+  progress: number | null;
+  statusMessage: string | null;
+  result: unknown;
+  error: JobError | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  cancelRequestedAt: Date | null;
+}
+
+/** A job as an executor holds it after a claim: the job plus the fencing token of its lease. */
+export interface ClaimedJob extends Job {
+  leaseToken: string;
+}

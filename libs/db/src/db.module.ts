@@ -1,0 +1,33 @@
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Pool } from 'pg';
+import { createPool, type PoolOptions } from './pool';
+
+export const PG_POOL = Symbol('PG_POOL');
+
+/** Injects the process's pg Pool. */
+export const InjectPool = () => Inject(PG_POOL);
+
+class PoolCloser implements OnApplicationShutdown {
+  constructor(@InjectPool() private readonly pool: Pool) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+@Global()
+@Module({})
+export class DbModule {
+  static forRoot(options: PoolOptions): DynamicModule {
+    return {
+      module: DbModule,
+      providers: [{ provide: PG_POOL, useFactory: () => createPool(options) }, PoolCloser],
+      exports: [PG_POOL],
+    };
+  }
+}

@@ -1,0 +1,6 @@
+export * from './db.module';
+export * from './embedded-postgres';
+export * from './migrate';
+export * from './pool';
+export * from './project-root';
+export * from './transaction';

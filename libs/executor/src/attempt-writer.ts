@@ -1,0 +1,160 @@
+import { Logger } from '@nestjs/common';
+import { withTransaction } from '@danube/db';
+import { JobsRepository, type AttemptFinish, type AttemptStart, type LogLine } from '@danube/queue';
+import type { Pool } from 'pg';
+
+export interface StartResult {
+  /** false: the job was no longer this executor's (lease taken over); stop the attempt. */
+  held: boolean;
+  cancelRequested: boolean;
+}
+
+interface Pending<T, R> {
+  item: T;
+  resolve(result: R): void;
+}
+
+/** Log lines kept in memory while the database cannot be written; older ones are dropped. */
+const MAX_BUFFERED_LOG_LINES = 100_000;
+/** Log lines alone wait this long to be written together with others. */
+const LOG_FLUSH_DELAY_MS = 100;
+const RETRY_DELAY_MAX_MS = 5000;
+
+/**
+ * Writes attempt starts, attempt ends and log lines in batches: everything that arrives
+ * while one write is in flight goes into the next, as one transaction. On this kind of
+ * disk a commit costs about as much as running a short job, so one commit per job would
+ * cap the executor at a few hundred jobs a second; one commit per batch does not.
+ * A start and an end of the same attempt in one batch collapse into the end alone.
+ * Writes that fail (database down) are retried until they succeed; the lease token
+ * guard makes a retried write that had in fact committed change nothing.
+ */
+export class AttemptWriter {
+  private readonly logger = new Logger(AttemptWriter.name);
+  private starts: Pending<AttemptStart, StartResult>[] = [];
+  private finishes: Pending<AttemptFinish, boolean>[] = [];
+  private logs: LogLine[] = [];
+  private droppedLogLines = 0;
+  private flushing: Promise<void> | null = null;
+  private logTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs = 100;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly executorId: string,
+    private readonly runtimeName: string,
+  ) {}
+
+  start(start: AttemptStart): Promise<StartResult> {
+    return new Promise((resolve) => {
+      this.starts.push({ item: start, resolve });
+      this.flushSoon();
+    });
+  }
+
+  /** Resolves true when the end was recorded, false when the lease had been taken over. */
+  finish(finish: AttemptFinish): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.finishes.push({ item: finish, resolve });
+      this.flushSoon();
+    });
+  }
+
+  log(line: LogLine): void {
+    if (this.logs.length >= MAX_BUFFERED_LOG_LINES) {
+      this.logs.shift();
+      this.droppedLogLines++;
+    }
+    this.logs.push(line);
+    this.logTimer ??= setTimeout(() => {
+      this.logTimer = null;
+      this.flushSoon();
+    }, LOG_FLUSH_DELAY_MS);
+  }
+
+  /** Resolves once everything handed in so far is written. */
+  async drain(): Promise<void> {
+    if (this.logTimer) {
+      clearTimeout(this.logTimer);
+      this.logTimer = null;
+    }
+    this.flushSoon();
+    while (this.flushing) await this.flushing;
+  }
+
+  private flushSoon(): void {
+    // The flag is cleared in a callback, never inside flushAll: a flushAll that finds
+    // nothing to do returns synchronously, before the assignment would take effect.
+    this.flushing ??= this.flushAll().finally(() => (this.flushing = null));
+  }
+
+  private async flushAll(): Promise<void> {
+    while (this.starts.length > 0 || this.finishes.length > 0 || this.logs.length > 0) {
+      const starts = this.starts;
+      const finishes = this.finishes;
+      const logs = this.logs;
+      this.starts = [];
+      this.finishes = [];
+      this.logs = [];
+      try {
+        await this.write(starts, finishes, logs);
+        this.retryDelayMs = 100;
+      } catch (error) {
+        this.logger.warn(
+          `could not record attempts, retrying in ${this.retryDelayMs} ms: ${String(error)}`,
+        );
+        this.starts = starts.concat(this.starts);
+        this.finishes = finishes.concat(this.finishes);
+        this.logs = logs.concat(this.logs);
+        await new Promise((r) => setTimeout(r, this.retryDelayMs));
+        this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_DELAY_MAX_MS);
+      }
+    }
+  }
+
+  private async write(
+    starts: Pending<AttemptStart, StartResult>[],
+    finishes: Pending<AttemptFinish, boolean>[],
+    logs: LogLine[],
+  ): Promise<void> {
+    const finishing = new Set(finishes.map((f) => f.item.id));
+    const startsToWrite = starts.filter((s) => !finishing.has(s.item.id));
+    if (this.droppedLogLines > 0 && logs.length > 0) {
+      logs.unshift({
+        ...logs[0]!,
+        stream: 'system',
+        line: `danube: ${this.droppedLogLines} log lines were dropped while the database was unreachable`,
+      });
+      this.droppedLogLines = 0;
+    }
+    const statements = [startsToWrite.length, finishes.length, logs.length].filter(
+      (n) => n > 0,
+    ).length;
+
+    const run = async (repo: JobsRepository) => {
+      // Logs first, so that a job seen finished already has all its lines.
+      if (logs.length > 0) await repo.insertLogLines(logs);
+      const started = await repo.markRunning(startsToWrite.map((s) => s.item));
+      const finished = await repo.finish(
+        this.executorId,
+        this.runtimeName,
+        finishes.map((f) => f.item),
+      );
+      return { started, finished };
+    };
+    const { started, finished } =
+      statements > 1
+        ? await withTransaction(this.pool, (client) => run(JobsRepository.on(client)))
+        : await run(JobsRepository.on(this.pool));
+
+    for (const s of starts) {
+      if (finishing.has(s.item.id)) {
+        s.resolve({ held: true, cancelRequested: false });
+      } else {
+        const row = started.get(s.item.id);
+        s.resolve({ held: row !== undefined, cancelRequested: row?.cancelRequested ?? false });
+      }
+    }
+    for (const f of finishes) f.resolve(finished.has(f.item.id));
+  }
+}

@@ -1,0 +1,123 @@
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { loadConfig } from '@danube/core';
+
+export const RUNTIME_NAMES = ['process', 'inline'] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
+
+/** The executor's environment, one property per variable; validated at start. */
+export class ExecutorEnv {
+  @IsString()
+  @Matches(/^(ALL|[A-Za-z0-9][A-Za-z0-9_.:-]*(\s*,\s*[A-Za-z0-9][A-Za-z0-9_.:-]*)*)$/, {
+    message: 'EXECUTOR_TOPICS must be ALL or a comma-separated list of topic names',
+  })
+  EXECUTOR_TOPICS = 'ALL';
+
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_POLL_INTERVAL must be a whole number of milliseconds' })
+  @Min(10)
+  @Max(3_600_000)
+  EXECUTOR_POLL_INTERVAL = 5000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_BATCH_SIZE must be a whole number' })
+  @Min(1)
+  @Max(1000)
+  EXECUTOR_BATCH_SIZE = 5;
+
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_CONCURRENCY must be a whole number' })
+  @Min(1)
+  @Max(100_000)
+  EXECUTOR_CONCURRENCY = 10;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}$/, {
+    message: 'EXECUTOR_INSTANCE_ID must be 1-200 letters, digits or _ . : @ -',
+  })
+  EXECUTOR_INSTANCE_ID?: string;
+
+  @IsIn(RUNTIME_NAMES, { message: `DANUBE_RUNTIME must be one of ${RUNTIME_NAMES.join(', ')}` })
+  DANUBE_RUNTIME: RuntimeName = 'process';
+
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_LEASE_MS must be a whole number of milliseconds' })
+  @Min(1000)
+  EXECUTOR_LEASE_MS = 30_000;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_HEARTBEAT_MS must be a whole number of milliseconds' })
+  @Min(100)
+  EXECUTOR_HEARTBEAT_MS?: number;
+
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_REAP_INTERVAL_MS must be a whole number of milliseconds' })
+  @Min(100)
+  EXECUTOR_REAP_INTERVAL_MS = 5000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_SHUTDOWN_GRACE_MS must be a whole number of milliseconds' })
+  @Min(0)
+  EXECUTOR_SHUTDOWN_GRACE_MS = 30_000;
+
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_KILL_GRACE_MS must be a whole number of milliseconds' })
+  @Min(0)
+  EXECUTOR_KILL_GRACE_MS = 2000;
+
+  @IsOptional()
+  @IsString()
+  DANUBE_WORK_DIR?: string;
+
+  @IsIn(['true', 'false'], { message: 'DANUBE_KEEP_WORK_DIRS must be true or false' })
+  DANUBE_KEEP_WORK_DIRS = 'false';
+}
+
+/** What the executor runs with, after defaults and derived values. */
+export interface ExecutorOptions {
+  instanceId: string;
+  /** null: every topic. */
+  topics: string[] | null;
+  pollIntervalMs: number;
+  batchSize: number;
+  concurrency: number;
+  runtime: RuntimeName;
+  leaseMs: number;
+  heartbeatMs: number;
+  reapIntervalMs: number;
+  shutdownGraceMs: number;
+  killGraceMs: number;
+  workDir: string;
+  keepWorkDirs: boolean;
+}
+
+export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): ExecutorOptions {
+  const e = loadConfig(ExecutorEnv, env);
+  const topics =
+    e.EXECUTOR_TOPICS.trim() === 'ALL' ? null : e.EXECUTOR_TOPICS.split(',').map((t) => t.trim());
+  const heartbeatMs = e.EXECUTOR_HEARTBEAT_MS ?? Math.floor(e.EXECUTOR_LEASE_MS / 3);
+  if (heartbeatMs >= e.EXECUTOR_LEASE_MS) {
+    throw new Error(
+      `invalid configuration: EXECUTOR_HEARTBEAT_MS (${heartbeatMs}) must be shorter than EXECUTOR_LEASE_MS (${e.EXECUTOR_LEASE_MS}), or leases expire between renewals`,
+    );
+  }
+  return {
+    instanceId: e.EXECUTOR_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    topics,
+    pollIntervalMs: e.EXECUTOR_POLL_INTERVAL,
+    batchSize: e.EXECUTOR_BATCH_SIZE,
+    concurrency: e.EXECUTOR_CONCURRENCY,
+    runtime: e.DANUBE_RUNTIME,
+    leaseMs: e.EXECUTOR_LEASE_MS,
+    heartbeatMs,
+    reapIntervalMs: e.EXECUTOR_REAP_INTERVAL_MS,
+    shutdownGraceMs: e.EXECUTOR_SHUTDOWN_GRACE_MS,
+    killGraceMs: e.EXECUTOR_KILL_GRACE_MS,
+    workDir: e.DANUBE_WORK_DIR ?? join(tmpdir(), 'danube-work'),
+    keepWorkDirs: e.DANUBE_KEEP_WORK_DIRS === 'true',
+  };
+}

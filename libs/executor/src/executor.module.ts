@@ -1,0 +1,49 @@
+import {
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import { PG_POOL } from '@danube/db';
+import type { Pool } from 'pg';
+import type { ExecutorOptions } from './executor.config';
+import { ExecutorService } from './executor.service';
+import { createRuntime } from './runtime-factory';
+
+export const EXECUTOR_OPTIONS = Symbol('EXECUTOR_OPTIONS');
+
+/** Starts the executor when the application starts, and stops it (gracefully) before shutdown. */
+@Injectable()
+class ExecutorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(ExecutorService) private readonly executor: ExecutorService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.executor.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.executor.stop();
+  }
+}
+
+@Module({})
+export class ExecutorModule {
+  static forRoot(options: ExecutorOptions, databaseUrl: string): DynamicModule {
+    return {
+      module: ExecutorModule,
+      providers: [
+        { provide: EXECUTOR_OPTIONS, useValue: options },
+        {
+          provide: ExecutorService,
+          inject: [PG_POOL],
+          useFactory: (pool: Pool) =>
+            new ExecutorService({ pool, databaseUrl, options, runtime: createRuntime(options) }),
+        },
+        ExecutorLifecycle,
+      ],
+      exports: [ExecutorService],
+    };
+  }
+}

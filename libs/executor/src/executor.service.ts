@@ -1,0 +1,269 @@
+import { hostname } from 'node:os';
+import { Logger } from '@nestjs/common';
+import { withTransaction } from '@danube/db';
+import {
+  CANCEL_CHANNEL,
+  ExecutorsRepository,
+  JOBS_CHANNEL,
+  JobsRepository,
+  Listener,
+  Notifier,
+} from '@danube/queue';
+import type { ClaimedJob } from '@danube/core';
+import type { Runtime } from '@danube/runtime';
+import type { Pool } from 'pg';
+import { AttemptWriter } from './attempt-writer';
+import type { ExecutorOptions } from './executor.config';
+import { JobRunner } from './job-runner';
+import { Wakeup } from './wakeup';
+
+/** Any one executor reaps at a time: the reaper runs under this advisory lock. */
+const REAPER_LOCK_KEY = 0x64616e75; // 'danu'
+const VERSION = process.env.npm_package_version ?? '0.1.0';
+
+export interface ExecutorDeps {
+  pool: Pool;
+  databaseUrl: string;
+  runtime: Runtime;
+  options: ExecutorOptions;
+}
+
+/**
+ * One executor process's work: claim due jobs of its topics in batches, run each on the
+ * runtime, renew all its leases with one statement per heartbeat, reap expired leases
+ * (one executor at a time), and on stop, finish or release what it holds.
+ *
+ * The claim loop claims again at once while batches come back full; otherwise it sleeps
+ * until a NOTIFY for one of its topics, a retry it scheduled, a freed slot when it was
+ * full, or the poll interval.
+ */
+export class ExecutorService {
+  private readonly logger = new Logger('Executor');
+  private readonly jobs: JobsRepository;
+  private readonly executors: ExecutorsRepository;
+  private readonly writer: AttemptWriter;
+  private readonly notifier: Notifier;
+  private readonly listener: Listener;
+  private readonly wakeup = new Wakeup();
+  private readonly running = new Map<string, JobRunner>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private retryTimer: { at: number; timer: NodeJS.Timeout } | null = null;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private full = false;
+  private stopped: Promise<void> | null = null;
+  private idle: (() => void) | null = null;
+
+  constructor(private readonly deps: ExecutorDeps) {
+    const { pool, options, runtime } = deps;
+    this.jobs = new JobsRepository(pool);
+    this.executors = new ExecutorsRepository(pool);
+    this.writer = new AttemptWriter(pool, options.instanceId, runtime.name);
+    this.notifier = new Notifier(pool, (error) =>
+      this.logger.warn(`NOTIFY failed: ${String(error)}`),
+    );
+    this.listener = new Listener(deps.databaseUrl, [JOBS_CHANNEL, CANCEL_CHANNEL], {
+      onNotification: (channel, payload) => this.onNotification(channel, payload),
+      onConnected: () => this.wakeup.poke(),
+      onError: (error) =>
+        this.logger.warn(`LISTEN connection lost, reconnecting: ${String(error)}`),
+    });
+  }
+
+  get id(): string {
+    return this.deps.options.instanceId;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    const { options, runtime } = this.deps;
+    await this.executors.register({
+      id: options.instanceId,
+      topics: options.topics ?? ['ALL'],
+      host: hostname(),
+      pid: process.pid,
+      version: VERSION,
+      runtime: runtime.name,
+      capacity: options.concurrency,
+    });
+    await this.listener.start();
+    this.every(options.heartbeatMs, () => this.heartbeat());
+    this.every(options.reapIntervalMs, () => this.reap());
+    this.loop = this.claimLoop();
+    this.logger.log(
+      `executor ${options.instanceId} started: topics ${options.topics?.join(',') ?? 'ALL'}, runtime ${runtime.name}, batch ${options.batchSize}, concurrency ${options.concurrency}`,
+    );
+  }
+
+  /**
+   * Stops claiming, lets running attempts finish for up to the grace period, then stops
+   * the rest and hands their jobs back to the queue for another executor.
+   */
+  stop(graceMs = this.deps.options.shutdownGraceMs): Promise<void> {
+    this.stopped ??= this.shutdown(graceMs);
+    return this.stopped;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wakeup.poke();
+    await this.loop;
+    if (this.running.size > 0) {
+      this.logger.log(`waiting up to ${graceMs} ms for ${this.running.size} running jobs`);
+      await Promise.race([this.allFinished(), sleep(graceMs)]);
+    }
+    if (this.running.size > 0) {
+      this.logger.warn(`releasing ${this.running.size} jobs still running after the grace period`);
+      for (const runner of this.running.values()) runner.stop('shutdown');
+      await this.allFinished();
+    }
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer.timer);
+    await this.writer.drain();
+    await this.listener.stop();
+    await this.notifier.drain();
+    await this.executors
+      .stop(this.id)
+      .catch((error) => this.logger.warn(`could not deregister: ${String(error)}`));
+    await this.deps.runtime.close();
+    this.logger.log(`executor ${this.id} stopped`);
+  }
+
+  private allFinished(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idle = resolve));
+  }
+
+  private async claimLoop(): Promise<void> {
+    const { options } = this.deps;
+    let failures = 0;
+    while (!this.stopping) {
+      const free = options.concurrency - this.running.size;
+      if (free <= 0) {
+        this.full = true;
+        await this.wakeup.wait(options.pollIntervalMs);
+        continue;
+      }
+      this.full = false;
+      const limit = Math.min(options.batchSize, free);
+      let claimed;
+      try {
+        claimed = await this.jobs.claim(options.instanceId, options.topics, limit, options.leaseMs);
+        failures = 0;
+      } catch (error) {
+        failures++;
+        const delay = Math.min(options.pollIntervalMs, 100 * 2 ** Math.min(failures, 10));
+        this.logger.warn(`claim failed, retrying in ${delay} ms: ${String(error)}`);
+        await sleep(delay);
+        continue;
+      }
+      for (const job of claimed) this.run(job);
+      if (claimed.length < limit) await this.wakeup.wait(options.pollIntervalMs);
+    }
+  }
+
+  private run(job: ClaimedJob): void {
+    const runner = new JobRunner(
+      job,
+      this.deps.runtime,
+      this.writer,
+      {
+        retryScheduled: (at) => this.wakeAt(at),
+      },
+      { DANUBE_EXECUTOR_ID: this.id },
+    );
+    this.running.set(job.id, runner);
+    runner
+      .run()
+      .catch((error) => this.logger.error(`job ${job.id}: ${String(error)}`))
+      .finally(() => {
+        this.running.delete(job.id);
+        if (this.full) this.wakeup.poke();
+        if (this.running.size === 0 && this.idle) {
+          this.idle();
+          this.idle = null;
+        }
+      });
+  }
+
+  /** Wakes the claim loop at `at`, keeping only the earliest pending wake-up. */
+  private wakeAt(at: Date): void {
+    const when = at.getTime();
+    if (this.stopping || (this.retryTimer && this.retryTimer.at <= when)) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer.timer);
+    const timer = setTimeout(
+      () => {
+        this.retryTimer = null;
+        this.wakeup.poke();
+      },
+      Math.max(0, when - Date.now()),
+    );
+    this.retryTimer = { at: when, timer };
+  }
+
+  private onNotification(channel: string, payload: string): void {
+    if (channel === JOBS_CHANNEL) {
+      const topics = this.deps.options.topics;
+      if (topics === null || topics.includes(payload)) this.wakeup.poke();
+    } else if (channel === CANCEL_CHANNEL) {
+      this.running.get(payload)?.stop('cancelled');
+    }
+  }
+
+  /** Renews every lease this executor holds; stops attempts whose lease it lost or whose cancel was asked. */
+  private async heartbeat(): Promise<void> {
+    const { options } = this.deps;
+    const renewedAt = Date.now();
+    const renewals = await this.jobs.renewLeases(options.instanceId, [...this.running.keys()], options.leaseMs);
+    const held = new Map(renewals.map((r) => [r.id, r]));
+    for (const runner of this.running.values()) {
+      if (runner.claimedAt >= renewedAt) continue;
+      const renewal = held.get(runner.job.id);
+      if (!renewal || renewal.leaseToken !== runner.job.leaseToken) runner.stop('lease_lost');
+      else if (renewal.cancelRequested) runner.stop('cancelled');
+    }
+    await this.executors.heartbeat(options.instanceId, this.running.size);
+  }
+
+  /** Returns expired leases to the queue; one executor at a time, under an advisory lock. */
+  private async reap(): Promise<void> {
+    const reaped = await withTransaction(this.deps.pool, async (client) => {
+      const { rows } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [REAPER_LOCK_KEY],
+      );
+      if (!rows[0]?.locked) return [];
+      return JobsRepository.on(client).reapExpiredLeases();
+    });
+    if (reaped.length === 0) return;
+    this.logger.warn(
+      `reaped ${reaped.length} jobs whose lease expired: ${reaped
+        .map((j) => j.id)
+        .slice(0, 20)
+        .join(', ')}`,
+    );
+    const topics = new Set(reaped.filter((j) => j.status === 'queued').map((j) => j.topic));
+    if (topics.size > 0) this.notifier.notify(JOBS_CHANNEL, topics);
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      task()
+        .catch((error) =>
+          this.logger.warn(`${task.name || 'periodic task'} failed: ${String(error)}`),
+        )
+        .finally(() => (busy = false));
+    }, ms);
+    this.timers.push(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,190 @@
+import { Logger } from '@nestjs/common';
+import { judgeAttempt, type ClaimedJob, type Outcome } from '@danube/core';
+import type { AttemptFinish } from '@danube/queue';
+import type { AttemptContext, RunHandle, Runtime, StopReason } from '@danube/runtime';
+import type { AttemptWriter } from './attempt-writer';
+
+/** Log lines stored per attempt; past that, one line says the rest was cut. */
+const MAX_LOG_LINES_PER_ATTEMPT = 10_000;
+
+export interface RunnerHooks {
+  /** A failed attempt will be retried at `at`: wake the claim loop then. */
+  retryScheduled(at: Date): void;
+}
+
+/**
+ * Runs one claimed job's attempt from start (or adoption) to its recorded end, enforcing
+ * its timeout. One instance per attempt; the executor keeps it while the attempt runs so
+ * that heartbeats, cancels and shutdown can reach it.
+ */
+export class JobRunner {
+  private readonly logger = new Logger(JobRunner.name);
+  private handle: RunHandle | null = null;
+  private stopReason: StopReason | null = null;
+  private logLines = 0;
+  /** When this executor took the job: leases renewed before then do not cover it yet. */
+  readonly claimedAt = Date.now();
+
+  constructor(
+    readonly job: ClaimedJob,
+    private readonly runtime: Runtime,
+    private readonly writer: AttemptWriter,
+    private readonly hooks: RunnerHooks,
+    private readonly extraEnv: Record<string, string> = {},
+  ) {}
+
+  get attempt(): number {
+    return this.job.attempts;
+  }
+
+  /** Stops the attempt if it is running; the first reason given wins. */
+  stop(reason: StopReason): void {
+    this.stopReason ??= reason;
+    void this.handle?.stop(this.stopReason);
+  }
+
+  async run(): Promise<void> {
+    const { job } = this;
+    const context: AttemptContext = {
+      job,
+      attempt: this.attempt,
+      env: this.extraEnv,
+      onLog: (stream, line) => this.log(stream, line),
+    };
+    const startedAt = new Date();
+    let handle: RunHandle | null;
+    try {
+      if (job.runtimeRef) {
+        handle = await this.runtime.adopt(job.runtimeRef, context);
+        if (!handle) {
+          await this.record(
+            startedAt,
+            {
+              kind: 'failed',
+              category: 'infra',
+              message: `attempt ${this.attempt} was left behind by an executor that stopped, and the ${this.runtime.name} runtime cannot re-attach to it`,
+            },
+            job.runtimeRef,
+          );
+          return;
+        }
+      } else {
+        handle = await this.runtime.start(context);
+      }
+    } catch (error) {
+      await this.record(
+        startedAt,
+        {
+          kind: 'failed',
+          category: 'infra',
+          message: `could not start the attempt: ${errorMessage(error)}`,
+        },
+        null,
+      );
+      return;
+    }
+    this.handle = handle;
+    if (this.stopReason) void handle.stop(this.stopReason);
+
+    void this.writer
+      .start({
+        id: job.id,
+        leaseToken: job.leaseToken,
+        startedAt: job.runtimeRef && job.startedAt ? job.startedAt : startedAt,
+        runtimeRef: handle.ref,
+      })
+      .then(({ held, cancelRequested }) => {
+        if (!held) this.stop('lease_lost');
+        else if (cancelRequested) this.stop('cancelled');
+      });
+
+    const runningSince =
+      job.runtimeRef && job.startedAt ? job.startedAt.getTime() : startedAt.getTime();
+    const timeoutMs = Math.max(0, runningSince + job.timeoutSeconds * 1000 - Date.now());
+    const timer = setTimeout(() => this.stop('timeout'), timeoutMs);
+    const outcome = await handle.wait();
+    clearTimeout(timer);
+    await this.record(startedAt, outcome, handle.ref, handle.stderrTail());
+  }
+
+  private async record(
+    startedAt: Date,
+    outcome: Outcome,
+    runtimeRef: string | null,
+    stderrTail = '',
+  ): Promise<void> {
+    const { job } = this;
+    if (this.stopReason === 'lease_lost') {
+      this.logger.warn(
+        `job ${job.id} attempt ${this.attempt}: lease taken over; its result is left to the new holder`,
+      );
+      return;
+    }
+    const finishedAt = new Date();
+    const verdict =
+      this.stopReason === 'shutdown'
+        ? // Not the job's fault: back to the queue at once, for another executor.
+          { status: 'queued' as const, category: 'infra' as const, retryAt: finishedAt }
+        : judgeAttempt(
+            {
+              attempts: this.attempt,
+              maxAttempts: job.maxAttempts,
+              backoff: job.spec.backoff,
+              noRetryExitCodes: job.spec.noRetryExitCodes,
+            },
+            outcome,
+            finishedAt,
+          );
+    const finish: AttemptFinish = {
+      id: job.id,
+      leaseToken: job.leaseToken,
+      attempt: this.attempt,
+      nextStatus: verdict.status,
+      outcome: outcome.kind,
+      retryAt: verdict.status === 'queued' ? verdict.retryAt : null,
+      errorCategory: 'category' in verdict ? verdict.category : null,
+      message: outcome.kind === 'succeeded' ? null : outcome.message,
+      exitCode: 'exitCode' in outcome ? (outcome.exitCode ?? null) : null,
+      stderrTail: stderrTail === '' ? null : stderrTail,
+      result: outcome.kind === 'succeeded' ? outcome.result : undefined,
+      runtimeRef,
+      startedAt,
+      finishedAt,
+    };
+    const recorded = await this.writer.finish(finish);
+    if (!recorded) {
+      this.logger.warn(
+        `job ${job.id} attempt ${this.attempt}: lease taken over before the result was recorded; result discarded`,
+      );
+    } else if (verdict.status === 'queued') {
+      this.hooks.retryScheduled(verdict.retryAt);
+    }
+  }
+
+  private log(stream: 'stdout' | 'stderr', line: string): void {
+    this.logLines++;
+    if (this.logLines > MAX_LOG_LINES_PER_ATTEMPT) {
+      if (this.logLines === MAX_LOG_LINES_PER_ATTEMPT + 1) {
+        this.writer.log({
+          jobId: this.job.id,
+          attempt: this.attempt,
+          stream: 'system',
+          line: `danube: log cut after ${MAX_LOG_LINES_PER_ATTEMPT} lines; the execution record keeps the stderr tail`,
+          loggedAt: new Date(),
+        });
+      }
+      return;
+    }
+    this.writer.log({
+      jobId: this.job.id,
+      attempt: this.attempt,
+      stream,
+      line,
+      loggedAt: new Date(),
+    });
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

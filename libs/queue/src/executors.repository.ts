@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { InjectPool } from '@danube/db';
+import type { Pool } from 'pg';
+import * as sql from './executors.sql';
+
+export interface ExecutorRegistration {
+  id: string;
+  topics: string[];
+  host: string;
+  pid: number;
+  version: string;
+  runtime: string;
+  capacity: number;
+}
+
+export interface ExecutorRecord extends ExecutorRegistration {
+  running: number;
+  startedAt: Date;
+  heartbeatAt: Date;
+  stoppedAt: Date | null;
+  state: 'alive' | 'lost' | 'stopped';
+}
+
+@Injectable()
+export class ExecutorsRepository {
+  constructor(@InjectPool() private readonly pool: Pool) {}
+
+  async register(e: ExecutorRegistration): Promise<void> {
+    await this.pool.query(sql.REGISTER_EXECUTOR, [
+      e.id,
+      e.topics,
+      e.host,
+      e.pid,
+      e.version,
+      e.runtime,
+      e.capacity,
+    ]);
+  }
+
+  async heartbeat(id: string, running: number): Promise<void> {
+    await this.pool.query(sql.HEARTBEAT_EXECUTOR, [id, running]);
+  }
+
+  async stop(id: string): Promise<void> {
+    await this.pool.query(sql.STOP_EXECUTOR, [id]);
+  }
+
+  /** `lostAfterMs`: how old a heartbeat may be before the executor counts as lost. */
+  async list(lostAfterMs: number): Promise<ExecutorRecord[]> {
+    const { rows } = await this.pool.query(sql.LIST_EXECUTORS, [lostAfterMs]);
+    return rows.map((r) => ({
+      id: r.id,
+      topics: r.topics,
+      host: r.host,
+      pid: r.pid,
+      version: r.version,
+      runtime: r.runtime,
+      capacity: r.capacity,
+      running: r.running,
+      startedAt: r.started_at,
+      heartbeatAt: r.heartbeat_at,
+      stoppedAt: r.stopped_at,
+      state: r.state,
+    }));
+  }
+}

@@ -1,0 +1,28 @@
+/** The executor fleet registry: register at start, heartbeat, mark stopped at shutdown. */
+
+export const REGISTER_EXECUTOR = `
+  INSERT INTO danube.executors (id, topics, host, pid, version, runtime, capacity)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)
+  ON CONFLICT (id) DO UPDATE SET
+    topics = EXCLUDED.topics, host = EXCLUDED.host, pid = EXCLUDED.pid,
+    version = EXCLUDED.version, runtime = EXCLUDED.runtime, capacity = EXCLUDED.capacity,
+    running = 0, started_at = now(), heartbeat_at = now(), stopped_at = NULL`;
+
+export const HEARTBEAT_EXECUTOR = `
+  UPDATE danube.executors SET heartbeat_at = now(), running = $2 WHERE id = $1`;
+
+export const STOP_EXECUTOR = `
+  UPDATE danube.executors SET stopped_at = now(), running = 0 WHERE id = $1`;
+
+/**
+ * Every executor with its liveness: alive while it heartbeats, stopped once it said so,
+ * lost when its heartbeat is older than $1 ms (killed, or cut off from the database).
+ */
+export const LIST_EXECUTORS = `
+  SELECT id, topics, host, pid, version, runtime, capacity, running, started_at, heartbeat_at,
+         stopped_at,
+         CASE WHEN stopped_at IS NOT NULL THEN 'stopped'
+              WHEN heartbeat_at < now() - $1 * interval '1 millisecond' THEN 'lost'
+              ELSE 'alive' END AS state
+  FROM danube.executors
+  ORDER BY stopped_at IS NOT NULL, id`;

@@ -1,0 +1,7 @@
+export * from './executors.repository';
+export * from './job-row';
+export * from './jobs.repository';
+export * from './jobs.service';
+export * from './notifications';
+export * from './queue.errors';
+export * from './queue.module';

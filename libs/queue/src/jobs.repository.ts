@@ -1,0 +1,311 @@
+import { Injectable } from '@nestjs/common';
+import { InjectPool } from '@danube/db';
+import {
+  LEASED_STATUSES,
+  fromStatuses,
+  type ClaimedJob,
+  type ErrorCategory,
+  type Job,
+  type JobStatus,
+} from '@danube/core';
+import type { Pool, PoolClient } from 'pg';
+import { toClaimedJob, toJob, type JobRow } from './job-row';
+import * as sql from './jobs.sql';
+
+/** A job ready for INSERT_JOBS: every default already filled in. */
+export interface JobInsert {
+  tenant: string;
+  topic: string;
+  task_class: string;
+  priority: number;
+  run_at: string | null;
+  max_attempts: number;
+  timeout_seconds: number;
+  spec: Record<string, unknown>;
+  labels: Record<string, string>;
+  idempotency_key: string | null;
+}
+
+export interface AttemptStart {
+  id: string;
+  leaseToken: string;
+  startedAt: Date;
+  runtimeRef: string | null;
+}
+
+/** One attempt's end, with the job's next status already decided (see judgeAttempt). */
+export interface AttemptFinish {
+  id: string;
+  leaseToken: string;
+  attempt: number;
+  nextStatus: JobStatus;
+  outcome: 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+  retryAt: Date | null;
+  errorCategory: ErrorCategory | null;
+  message: string | null;
+  exitCode: number | null;
+  stderrTail: string | null;
+  result: unknown;
+  runtimeRef: string | null;
+  startedAt: Date | null;
+  finishedAt: Date;
+}
+
+export interface LogLine {
+  jobId: string;
+  attempt: number;
+  stream: 'stdout' | 'stderr' | 'system';
+  line: string;
+  loggedAt: Date;
+}
+
+export interface Execution {
+  id: string;
+  jobId: string;
+  attempt: number;
+  executorId: string;
+  runtime: string;
+  runtimeRef: string | null;
+  outcome: JobStatus;
+  errorCategory: ErrorCategory | null;
+  message: string | null;
+  exitCode: number | null;
+  stderrTail: string | null;
+  startedAt: Date | null;
+  finishedAt: Date;
+}
+
+export interface StoredLogLine {
+  id: string;
+  attempt: number;
+  stream: LogLine['stream'];
+  line: string;
+  loggedAt: Date;
+}
+
+export interface LeaseRenewal {
+  id: string;
+  leaseToken: string;
+  cancelRequested: boolean;
+}
+
+/** Statuses a user's cancel moves straight to cancelled (nothing runs yet). */
+const CANCEL_AT_ONCE: JobStatus[] = ['blocked', 'queued'];
+/** Statuses where a cancel is a request the lease holder carries out. */
+const CANCEL_BY_REQUEST: JobStatus[] = [...LEASED_STATUSES];
+
+/** Something to run a query on: the pool, or one client inside a transaction. */
+export type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+/** Every read and write of danube.jobs, danube.executions and danube.job_logs. */
+@Injectable()
+export class JobsRepository {
+  private readonly pool: Queryable;
+
+  constructor(@InjectPool() pool: Pool) {
+    this.pool = pool;
+  }
+
+  /** The same repository bound to one client, for several writes in one transaction. */
+  static on(client: Queryable): JobsRepository {
+    return new JobsRepository(client as Pool);
+  }
+
+  async insert(jobs: JobInsert[]): Promise<Job[]> {
+    const { rows } = await this.pool.query<JobRow>(sql.INSERT_JOBS, [JSON.stringify(jobs)]);
+    return rows.map(toJob);
+  }
+
+  async findByIdempotencyKeys(tenant: string, keys: string[]): Promise<Job[]> {
+    const { rows } = await this.pool.query<JobRow>(sql.SELECT_JOBS_BY_IDEMPOTENCY_KEYS, [
+      tenant,
+      keys,
+    ]);
+    return rows.map(toJob);
+  }
+
+  async findById(id: string): Promise<Job | null> {
+    const { rows } = await this.pool.query<JobRow>(sql.SELECT_JOB, [id]);
+    return rows[0] ? toJob(rows[0]) : null;
+  }
+
+  async list(filter: {
+    topic?: string;
+    status?: JobStatus;
+    before?: string;
+    limit: number;
+  }): Promise<Job[]> {
+    const { rows } = await this.pool.query<JobRow>(sql.LIST_JOBS, [
+      filter.topic ?? null,
+      filter.status ?? null,
+      filter.before ?? null,
+      filter.limit,
+    ]);
+    return rows.map(toJob);
+  }
+
+  /**
+   * Claims up to `limit` due jobs for `executorId`; `topics` null means every topic.
+   * Returned in claim order.
+   */
+  async claim(
+    executorId: string,
+    topics: string[] | null,
+    limit: number,
+    leaseMs: number,
+  ): Promise<ClaimedJob[]> {
+    const { rows } =
+      topics === null
+        ? await this.pool.query<JobRow>(sql.CLAIM_JOBS_ANY_TOPIC, [executorId, limit, leaseMs])
+        : await this.pool.query<JobRow>(sql.CLAIM_JOBS_BY_TOPIC, [
+            topics,
+            executorId,
+            limit,
+            leaseMs,
+          ]);
+    return rows
+      .map(toClaimedJob)
+      .sort(
+        (a, b) =>
+          b.priority - a.priority ||
+          a.runAt.getTime() - b.runAt.getTime() ||
+          Number(BigInt(a.id) - BigInt(b.id)),
+      );
+  }
+
+  /** claimed -> running; returns the ids moved and whether each has a pending cancel. */
+  async markRunning(starts: AttemptStart[]): Promise<Map<string, { cancelRequested: boolean }>> {
+    if (starts.length === 0) return new Map();
+    const payload = starts.map((s) => ({
+      id: s.id,
+      lease_token: s.leaseToken,
+      started_at: s.startedAt.toISOString(),
+      runtime_ref: s.runtimeRef,
+    }));
+    const { rows } = await this.pool.query<{ id: string; cancel_requested: boolean }>(
+      sql.MARK_JOBS_RUNNING,
+      [JSON.stringify(payload), fromStatuses('running')],
+    );
+    return new Map(rows.map((r) => [r.id, { cancelRequested: r.cancel_requested }]));
+  }
+
+  /** Ends attempts and records their executions; returns the ids whose lease still held. */
+  async finish(
+    executorId: string,
+    runtime: string,
+    finishes: AttemptFinish[],
+  ): Promise<Set<string>> {
+    if (finishes.length === 0) return new Set();
+    const payload = finishes.map((f) => ({
+      id: f.id,
+      lease_token: f.leaseToken,
+      attempt: f.attempt,
+      next_status: f.nextStatus,
+      outcome: f.outcome,
+      retry_at: f.retryAt?.toISOString() ?? null,
+      error_category: f.errorCategory,
+      message: f.message,
+      exit_code: f.exitCode,
+      stderr_tail: f.stderrTail,
+      result: f.result === undefined ? null : f.result,
+      runtime_ref: f.runtimeRef,
+      started_at: f.startedAt?.toISOString() ?? null,
+      finished_at: f.finishedAt.toISOString(),
+    }));
+    const { rows } = await this.pool.query<{ job_id: string }>(sql.FINISH_ATTEMPTS, [
+      JSON.stringify(payload),
+      executorId,
+      runtime,
+      [...LEASED_STATUSES],
+    ]);
+    return new Set(rows.map((r) => r.job_id));
+  }
+
+  async renewLeases(executorId: string, jobIds: string[], leaseMs: number): Promise<LeaseRenewal[]> {
+    if (jobIds.length === 0) return [];
+    const { rows } = await this.pool.query<{
+      id: string;
+      lease_token: string;
+      cancel_requested: boolean;
+    }>(sql.RENEW_LEASES, [executorId, leaseMs, [...LEASED_STATUSES], jobIds]);
+    return rows.map((r) => ({
+      id: r.id,
+      leaseToken: r.lease_token,
+      cancelRequested: r.cancel_requested,
+    }));
+  }
+
+  async reapExpiredLeases(
+    limit = 1000,
+  ): Promise<{ id: string; topic: string; status: JobStatus }[]> {
+    const { rows } = await this.pool.query<{ id: string; topic: string; status: JobStatus }>(
+      sql.REAP_EXPIRED_LEASES,
+      [[...LEASED_STATUSES], limit],
+    );
+    return rows;
+  }
+
+  /** Cancels a job that has not started, or asks its lease holder to; null if not cancellable. */
+  async cancel(id: string): Promise<Job | null> {
+    const { rows } = await this.pool.query<JobRow>(sql.CANCEL_JOB, [
+      id,
+      CANCEL_AT_ONCE,
+      CANCEL_BY_REQUEST,
+    ]);
+    return rows[0] ? toJob(rows[0]) : null;
+  }
+
+  /** Queues a failed, timed-out, cancelled or skipped job again; null if not retryable. */
+  async retry(id: string): Promise<Job | null> {
+    const retryable = fromStatuses('queued').filter((s) => !LEASED_STATUSES.includes(s));
+    const { rows } = await this.pool.query<JobRow>(sql.RETRY_JOB, [id, retryable]);
+    return rows[0] ? toJob(rows[0]) : null;
+  }
+
+  async executions(jobId: string): Promise<Execution[]> {
+    const { rows } = await this.pool.query(sql.SELECT_EXECUTIONS, [jobId]);
+    return rows.map((r) => ({
+      id: r.id,
+      jobId: r.job_id,
+      attempt: r.attempt,
+      executorId: r.executor_id,
+      runtime: r.runtime,
+      runtimeRef: r.runtime_ref,
+      outcome: r.outcome,
+      errorCategory: r.error_category,
+      message: r.message,
+      exitCode: r.exit_code,
+      stderrTail: r.stderr_tail,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+    }));
+  }
+
+  async insertLogLines(lines: LogLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    const payload = lines.map((l) => ({
+      job_id: l.jobId,
+      attempt: l.attempt,
+      stream: l.stream,
+      line: l.line,
+      logged_at: l.loggedAt.toISOString(),
+    }));
+    await this.pool.query(sql.INSERT_LOG_LINES, [JSON.stringify(payload)]);
+  }
+
+  async logLines(jobId: string, afterId: string, limit: number): Promise<StoredLogLine[]> {
+    const { rows } = await this.pool.query(sql.SELECT_LOG_LINES, [jobId, afterId, limit]);
+    return rows.map((r) => ({
+      id: r.id,
+      attempt: r.attempt,
+      stream: r.stream,
+      line: r.line,
+      loggedAt: r.logged_at,
+    }));
+  }
+
+  async countByTopic(): Promise<{ topic: string; status: JobStatus; count: number }[]> {
+    const { rows } = await this.pool.query(sql.COUNT_BY_TOPIC);
+    return rows;
+  }
+}

@@ -1,0 +1,251 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DEFAULT_BACKOFF,
+  DEFAULT_MAX_ATTEMPTS,
+  InvalidTransitionError,
+  NotFoundError,
+  TASK_CLASS_LIMITS,
+  isTerminal,
+  type Job,
+  type JobStatus,
+  type NewJob,
+} from '@danube/core';
+import {
+  JobsRepository,
+  type Execution,
+  type JobInsert,
+  type StoredLogLine,
+} from './jobs.repository';
+import { CANCEL_CHANNEL, JOBS_CHANNEL, Notifier } from './notifications';
+import { UnprocessableJobError, invalidField } from './queue.errors';
+
+export const QUEUE_OPTIONS = Symbol('QUEUE_OPTIONS');
+
+export interface QueueOptions {
+  /** Whether a Slurm runtime serves the gpu_slurm task class. */
+  slurmEnabled: boolean;
+  /** The largest batch POST /v1/jobs/batch accepts. */
+  maxBatchSize: number;
+}
+
+export interface EnqueueResult {
+  job: Job;
+  /** false when an idempotency key matched an existing job, which is returned instead. */
+  created: boolean;
+}
+
+const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The queue as users see it: enqueue, read, cancel and retry jobs. */
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly notifier: Notifier,
+    @Inject(QUEUE_OPTIONS) private readonly options: QueueOptions,
+  ) {}
+
+  async enqueue(job: NewJob): Promise<EnqueueResult> {
+    const [result] = await this.enqueueMany([job], '');
+    return result!;
+  }
+
+  /**
+   * Stores all the jobs in one statement, all or nothing. `fieldPrefix` names the jobs in
+   * error messages (`jobs[3].`), so a client can tell which one was refused.
+   */
+  async enqueueMany(newJobs: NewJob[], fieldPrefix = 'jobs'): Promise<EnqueueResult[]> {
+    if (newJobs.length > this.options.maxBatchSize) {
+      throw invalidField(
+        fieldPrefix || 'jobs',
+        `has ${newJobs.length} jobs; at most ${this.options.maxBatchSize} go in one batch`,
+      );
+    }
+    const inserts = newJobs.map((job, i) =>
+      this.toInsert(job, fieldPrefix ? `${fieldPrefix}[${i}].` : ''),
+    );
+    const inserted = inserts.length > 0 ? await this.jobs.insert(inserts) : [];
+
+    const results = this.matchInserted(inserts, inserted);
+    const missing = results.flatMap((r, i) => (r ? [] : [i]));
+    if (missing.length > 0) {
+      const byTenant = new Map<string, string[]>();
+      for (const i of missing) {
+        const { tenant, idempotency_key } = inserts[i]!;
+        byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), idempotency_key!]);
+      }
+      const existing = new Map<string, Job>();
+      for (const [tenant, keys] of byTenant) {
+        for (const job of await this.jobs.findByIdempotencyKeys(tenant, keys)) {
+          existing.set(`${tenant}\u0000${job.idempotencyKey}`, job);
+        }
+      }
+      for (const i of missing) {
+        const job = existing.get(`${inserts[i]!.tenant}\u0000${inserts[i]!.idempotency_key}`);
+        if (!job)
+          throw new Error(`job with idempotency key ${inserts[i]!.idempotency_key} vanished`);
+        results[i] = { job, created: false };
+      }
+    }
+
+    const dueTopics = new Set(
+      inserted.filter((j) => j.runAt.getTime() <= Date.now()).map((j) => j.topic),
+    );
+    if (dueTopics.size > 0) this.notifier.notify(JOBS_CHANNEL, dueTopics);
+    return results as EnqueueResult[];
+  }
+
+  async get(id: string): Promise<Job> {
+    const job = await this.jobs.findById(id);
+    if (!job) throw new NotFoundError('job', id);
+    return job;
+  }
+
+  list(filter: {
+    topic?: string;
+    status?: JobStatus;
+    before?: string;
+    limit: number;
+  }): Promise<Job[]> {
+    return this.jobs.list(filter);
+  }
+
+  /** Cancels a job that has not started; asks the executor running it to stop it. */
+  async cancel(id: string): Promise<Job> {
+    const job = await this.jobs.cancel(id);
+    if (!job) {
+      const current = await this.get(id);
+      throw new InvalidTransitionError(id, current.status, 'cancelled');
+    }
+    if (!isTerminal(job.status)) this.notifier.notify(CANCEL_CHANNEL, [job.id]);
+    return job;
+  }
+
+  /** Queues a failed, timed-out, cancelled or skipped job again with a fresh set of attempts. */
+  async retry(id: string): Promise<Job> {
+    const job = await this.jobs.retry(id);
+    if (!job) {
+      const current = await this.get(id);
+      throw new InvalidTransitionError(id, current.status, 'queued');
+    }
+    this.notifier.notify(JOBS_CHANNEL, [job.topic]);
+    return job;
+  }
+
+  async executions(id: string): Promise<Execution[]> {
+    await this.get(id);
+    return this.jobs.executions(id);
+  }
+
+  async logs(id: string, afterId: string, limit: number): Promise<StoredLogLine[]> {
+    await this.get(id);
+    return this.jobs.logLines(id, afterId, limit);
+  }
+
+  async topics(): Promise<{ topic: string; counts: Partial<Record<JobStatus, number>> }[]> {
+    const byTopic = new Map<string, Partial<Record<JobStatus, number>>>();
+    for (const { topic, status, count } of await this.jobs.countByTopic()) {
+      const counts = byTopic.get(topic) ?? {};
+      counts[status] = count;
+      byTopic.set(topic, counts);
+    }
+    return [...byTopic.entries()].map(([topic, counts]) => ({ topic, counts }));
+  }
+
+  /** Checks what a DTO cannot (limits that depend on the task class) and fills in defaults. */
+  private toInsert(job: NewJob, field: string): JobInsert {
+    if (!TOPIC_PATTERN.test(job.topic)) {
+      throw invalidField(
+        `${field}topic`,
+        'must be 1-128 letters, digits, or _ . : - and start with a letter or digit',
+      );
+    }
+    const command = job.command;
+    if (
+      typeof command === 'string'
+        ? command.trim() === ''
+        : command.length === 0 || command[0] === ''
+    ) {
+      throw invalidField(`${field}command`, 'must not be empty');
+    }
+    const taskClass = job.taskClass ?? 'cpu_short';
+    if (taskClass === 'gpu_slurm' && !this.options.slurmEnabled) {
+      throw new UnprocessableJobError(
+        `${field}taskClass`,
+        'gpu_slurm needs a Slurm runtime and none is configured; use taskClass gpu to run on a Kubernetes GPU node',
+      );
+    }
+    const limit = TASK_CLASS_LIMITS[taskClass].maxTimeoutSeconds;
+    const timeoutSeconds = job.timeoutSeconds ?? limit;
+    if (timeoutSeconds > limit) {
+      throw invalidField(
+        `${field}timeoutSeconds`,
+        `is ${timeoutSeconds} but ${taskClass} jobs may run at most ${limit} s; lower it or pick a longer task class`,
+      );
+    }
+    for (const name of Object.keys(job.env ?? {})) {
+      if (!ENV_NAME_PATTERN.test(name))
+        throw invalidField(`${field}env.${name}`, 'is not a valid environment variable name');
+      if (name.startsWith('DANUBE_'))
+        throw invalidField(
+          `${field}env.${name}`,
+          'uses the DANUBE_ prefix, which is reserved for variables Danube sets',
+        );
+    }
+    const backoff = { ...DEFAULT_BACKOFF, ...job.backoff };
+    if (backoff.maxSeconds < backoff.initialSeconds) {
+      throw invalidField(
+        `${field}backoff.maxSeconds`,
+        `(${backoff.maxSeconds}) must be at least backoff.initialSeconds (${backoff.initialSeconds})`,
+      );
+    }
+    const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    return {
+      tenant: job.tenant ?? 'default',
+      topic: job.topic,
+      task_class: taskClass,
+      priority: job.priority ?? 0,
+      run_at: job.runAt ? job.runAt.toISOString() : null,
+      max_attempts: maxAttempts,
+      timeout_seconds: timeoutSeconds,
+      spec: {
+        command,
+        ...(job.image !== undefined && { image: job.image }),
+        env: job.env ?? {},
+        backoff,
+        noRetryExitCodes: job.noRetryExitCodes ?? [],
+        maxAttempts,
+      },
+      labels: job.labels ?? {},
+      idempotency_key: job.idempotencyKey ?? null,
+    };
+  }
+
+  /** Pairs each requested job with the row inserted for it; null where a key already existed. */
+  private matchInserted(inserts: JobInsert[], inserted: Job[]): (EnqueueResult | null)[] {
+    // Rows come back in insert order, and only keyed jobs can be missing, so walk both.
+    const results: (EnqueueResult | null)[] = [];
+    let next = 0;
+    const seenKeys = new Set<string>();
+    for (const insert of inserts) {
+      const row = inserted[next];
+      const key =
+        insert.idempotency_key === null ? null : `${insert.tenant}\u0000${insert.idempotency_key}`;
+      const duplicateInBatch = key !== null && seenKeys.has(key);
+      if (key !== null) seenKeys.add(key);
+      if (
+        row &&
+        !duplicateInBatch &&
+        row.idempotencyKey === insert.idempotency_key &&
+        row.topic === insert.topic
+      ) {
+        results.push({ job: row, created: true });
+        next++;
+      } else {
+        results.push(null);
+      }
+    }
+    return results;
+  }
+}

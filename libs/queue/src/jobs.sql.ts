@@ -1,0 +1,237 @@
+/**
+ * Every statement on danube.jobs and danube.executions. Each state transition is one
+ * statement guarded by the expected current status (from the state machine in
+ * @danube/core) and, for an executor's writes, by the lease token it was given at claim
+ * time: a write from an executor whose lease was taken over matches no row.
+ */
+
+const JOB_COLUMNS = `
+  j.id, j.tenant, j.topic, j.task_class, j.status, j.priority, j.run_at, j.attempts,
+  j.max_attempts, j.timeout_seconds, j.spec, j.labels, j.idempotency_key, j.runtime_ref,
+  j.lease_owner, j.lease_token, j.progress, j.status_message, j.result, j.error,
+  j.created_at, j.started_at, j.finished_at, j.cancel_requested_at`;
+
+/**
+ * Inserts a batch of jobs from a JSON array, in array order. A repeated idempotency key
+ * (already stored, or earlier in the same batch) inserts nothing; the caller then reads
+ * the existing job. No NOTIFY here: notifying inside the insert transaction serialises
+ * commits, so the caller notifies once per batch after the commit (see JobNotifier).
+ */
+export const INSERT_JOBS = `
+  INSERT INTO danube.jobs AS j (
+    tenant, topic, task_class, status, priority, run_at, max_attempts, timeout_seconds,
+    spec, labels, idempotency_key)
+  SELECT i.tenant, i.topic, i.task_class, 'queued', i.priority, coalesce(i.run_at, now()),
+         i.max_attempts, i.timeout_seconds, i.spec, i.labels, i.idempotency_key
+  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+    tenant text, topic text, task_class text, priority integer, run_at timestamptz,
+    max_attempts integer, timeout_seconds integer, spec jsonb, labels jsonb,
+    idempotency_key text)) WITH ORDINALITY AS i(
+    tenant, topic, task_class, priority, run_at, max_attempts, timeout_seconds, spec, labels,
+    idempotency_key, ord)
+  ORDER BY i.ord
+  ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING ${JOB_COLUMNS}`;
+
+export const SELECT_JOBS_BY_IDEMPOTENCY_KEYS = `
+  SELECT ${JOB_COLUMNS} FROM danube.jobs j
+  WHERE j.tenant = $1 AND j.idempotency_key = ANY($2::text[])`;
+
+export const SELECT_JOB = `SELECT ${JOB_COLUMNS} FROM danube.jobs j WHERE j.id = $1`;
+
+/** Newest first, keyset-paginated on id; each filter is optional (NULL matches all). */
+export const LIST_JOBS = `
+  SELECT ${JOB_COLUMNS} FROM danube.jobs j
+  WHERE ($1::text IS NULL OR j.topic = $1)
+    AND ($2::danube.job_status IS NULL OR j.status = $2)
+    AND ($3::bigint IS NULL OR j.id < $3)
+  ORDER BY j.id DESC
+  LIMIT $4`;
+
+/**
+ * Claims up to $3 due jobs of the topics in $1 for executor $2, best first
+ * (priority, then run_at, then id: FIFO within a priority).
+ *
+ * Index: each topic is read from its own range of jobs_claim_by_topic, which is already
+ * in claim order, so a claim reads about batch x topics index entries however deep the
+ * queue is; the outer ORDER BY merges those few rows. Locking: FOR UPDATE SKIP LOCKED
+ * makes concurrent claimers pass over each other's candidates instead of waiting, so no
+ * job is claimed twice and no claimer blocks. A job that comes back from an expired lease
+ * with a runtime_ref keeps its attempt number: the claimer first tries to adopt the attempt.
+ */
+export const CLAIM_JOBS_BY_TOPIC = `
+  WITH candidates AS (
+    SELECT c.id, c.priority, c.run_at
+    FROM unnest($1::text[]) AS t(topic)
+    CROSS JOIN LATERAL (
+      SELECT q.id, q.priority, q.run_at FROM danube.jobs q
+      WHERE q.status = 'queued' AND q.topic = t.topic AND q.run_at <= now()
+      ORDER BY q.priority DESC, q.run_at, q.id
+      LIMIT $3
+      FOR UPDATE SKIP LOCKED
+    ) c
+    ORDER BY c.priority DESC, c.run_at, c.id
+    LIMIT $3
+  )
+  UPDATE danube.jobs j SET
+    status = 'claimed',
+    attempts = CASE WHEN j.runtime_ref IS NULL THEN j.attempts + 1 ELSE j.attempts END,
+    lease_owner = $2,
+    lease_token = gen_random_uuid(),
+    lease_expires_at = now() + $4 * interval '1 millisecond',
+    claimed_at = now()
+  FROM candidates c
+  WHERE j.id = c.id
+  RETURNING ${JOB_COLUMNS}`;
+
+/** The same claim for executors that serve every topic, on jobs_claim_any_topic. */
+export const CLAIM_JOBS_ANY_TOPIC = `
+  WITH candidates AS (
+    SELECT q.id FROM danube.jobs q
+    WHERE q.status = 'queued' AND q.run_at <= now()
+    ORDER BY q.priority DESC, q.run_at, q.id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE danube.jobs j SET
+    status = 'claimed',
+    attempts = CASE WHEN j.runtime_ref IS NULL THEN j.attempts + 1 ELSE j.attempts END,
+    lease_owner = $1,
+    lease_token = gen_random_uuid(),
+    lease_expires_at = now() + $3 * interval '1 millisecond',
+    claimed_at = now()
+  FROM candidates c
+  WHERE j.id = c.id
+  RETURNING ${JOB_COLUMNS}`;
+
+/**
+ * claimed -> running for a batch of started attempts, fenced by lease token. Returns the
+ * rows it moved, with whether a cancel was requested meanwhile; a job missing from the
+ * result was cancelled or lost its lease, and its attempt must be stopped.
+ */
+export const MARK_JOBS_RUNNING = `
+  UPDATE danube.jobs j SET
+    status = 'running',
+    started_at = s.started_at,
+    runtime_ref = s.runtime_ref
+  FROM jsonb_to_recordset($1::jsonb) AS s(id bigint, lease_token uuid, started_at timestamptz, runtime_ref text)
+  WHERE j.id = s.id AND j.lease_token = s.lease_token AND j.status = ANY($2::danube.job_status[])
+  RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested`;
+
+/**
+ * Ends a batch of attempts in one statement: moves each job to its next status (a terminal
+ * one, or queued again with a later run_at for a retry), releases its lease, and inserts
+ * one execution row per attempt. Rows whose lease token no longer matches are left alone
+ * and get no execution row: their attempt's result belongs to the lease's new holder.
+ */
+export const FINISH_ATTEMPTS = `
+  WITH done AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(
+      id bigint, lease_token uuid, attempt integer, next_status danube.job_status,
+      outcome danube.job_status, retry_at timestamptz, error_category danube.error_category,
+      message text, exit_code integer, stderr_tail text, result jsonb, runtime_ref text,
+      started_at timestamptz, finished_at timestamptz)
+  ), finished AS (
+    UPDATE danube.jobs j SET
+      status = d.next_status,
+      run_at = coalesce(d.retry_at, j.run_at),
+      result = coalesce(d.result, j.result),
+      error = CASE WHEN d.error_category IS NULL THEN NULL ELSE jsonb_build_object(
+        'category', d.error_category, 'message', d.message, 'exitCode', d.exit_code) END,
+      started_at = coalesce(d.started_at, j.started_at),
+      finished_at = CASE WHEN d.next_status = 'queued' THEN NULL ELSE d.finished_at END,
+      runtime_ref = NULL,
+      lease_owner = NULL,
+      lease_token = NULL,
+      lease_expires_at = NULL
+    FROM done d
+    WHERE j.id = d.id AND j.lease_token = d.lease_token AND j.status = ANY($4::danube.job_status[])
+    RETURNING j.id
+  )
+  INSERT INTO danube.executions (
+    job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category, message,
+    exit_code, stderr_tail, started_at, finished_at)
+  SELECT d.id, d.attempt, $2, $3, d.runtime_ref, d.outcome, d.error_category, d.message,
+         d.exit_code, d.stderr_tail, d.started_at, d.finished_at
+  FROM done d JOIN finished f ON f.id = d.id
+  RETURNING job_id`;
+
+/**
+ * Renews the leases of the jobs an executor is running ($4), in one statement whatever
+ * their number. Naming the jobs, not just the owner, lets a lease the executor no longer
+ * backs with a running attempt (a bug, a crashed runner) expire and be reaped. The rows
+ * returned are the leases it still holds; a job it runs that is missing was taken over.
+ */
+export const RENEW_LEASES = `
+  UPDATE danube.jobs j SET lease_expires_at = now() + $2 * interval '1 millisecond'
+  WHERE j.lease_owner = $1 AND j.status = ANY($3::danube.job_status[]) AND j.id = ANY($4::bigint[])
+  RETURNING j.id, j.lease_token, j.cancel_requested_at IS NOT NULL AS cancel_requested`;
+
+/**
+ * Returns jobs whose lease expired (their executor died or lost the database) to the queue,
+ * keeping runtime_ref so that the next claimer can adopt the running attempt. A job whose
+ * cancellation was requested is cancelled instead.
+ */
+export const REAP_EXPIRED_LEASES = `
+  WITH expired AS (
+    SELECT id FROM danube.jobs
+    WHERE lease_owner IS NOT NULL AND lease_expires_at < now()
+      AND status = ANY($1::danube.job_status[])
+    ORDER BY lease_expires_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE danube.jobs j SET
+    status = CASE WHEN j.cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END::danube.job_status,
+    run_at = now(),
+    finished_at = CASE WHEN j.cancel_requested_at IS NULL THEN NULL ELSE now() END,
+    error = CASE WHEN j.cancel_requested_at IS NULL THEN j.error ELSE jsonb_build_object(
+      'category', 'cancelled', 'message', 'cancelled by request', 'exitCode', NULL) END,
+    lease_owner = NULL,
+    lease_token = NULL,
+    lease_expires_at = NULL
+  FROM expired e
+  WHERE j.id = e.id
+  RETURNING j.id, j.topic, j.status`;
+
+/** A job that never ran is cancelled at once; a leased one gets a cancel request. */
+export const CANCEL_JOB = `
+  UPDATE danube.jobs j SET
+    status = CASE WHEN j.status = ANY($2::danube.job_status[]) THEN 'cancelled' ELSE j.status END,
+    finished_at = CASE WHEN j.status = ANY($2::danube.job_status[]) THEN now() ELSE j.finished_at END,
+    error = CASE WHEN j.status = ANY($2::danube.job_status[]) THEN jsonb_build_object(
+      'category', 'cancelled', 'message', 'cancelled by request', 'exitCode', NULL) ELSE j.error END,
+    cancel_requested_at = coalesce(j.cancel_requested_at, now())
+  WHERE j.id = $1 AND j.status = ANY($2::danube.job_status[] || $3::danube.job_status[])
+  RETURNING ${JOB_COLUMNS}`;
+
+/** A finished, unsuccessful job back to the queue with a fresh budget of attempts. */
+export const RETRY_JOB = `
+  UPDATE danube.jobs j SET
+    status = 'queued',
+    run_at = now(),
+    max_attempts = j.attempts + (j.spec->>'maxAttempts')::integer,
+    error = NULL,
+    finished_at = NULL,
+    cancel_requested_at = NULL,
+    runtime_ref = NULL
+  WHERE j.id = $1 AND j.status = ANY($2::danube.job_status[])
+  RETURNING ${JOB_COLUMNS}`;
+
+export const SELECT_EXECUTIONS = `
+  SELECT id, job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category,
+         message, exit_code, stderr_tail, started_at, finished_at
+  FROM danube.executions WHERE job_id = $1 ORDER BY attempt, id`;
+
+export const INSERT_LOG_LINES = `
+  INSERT INTO danube.job_logs (job_id, attempt, stream, line, logged_at)
+  SELECT l.job_id, l.attempt, l.stream, l.line, l.logged_at
+  FROM jsonb_to_recordset($1::jsonb) AS l(job_id bigint, attempt integer, stream text, line text, logged_at timestamptz)`;
+
+export const SELECT_LOG_LINES = `
+  SELECT id, attempt, stream, line, logged_at FROM danube.job_logs
+  WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3`;
+
+/** Counts by topic and status, from the jobs_topic_status index. */
+export const COUNT_BY_TOPIC = `
+  SELECT topic, status, count(*)::integer AS count FROM danube.jobs GROUP BY topic, status ORDER BY topic`;

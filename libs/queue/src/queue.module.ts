@@ -1,0 +1,47 @@
+import {
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  Injectable,
+  Logger,
+} from '@nestjs/common';
+import { PG_POOL } from '@danube/db';
+import type { Pool } from 'pg';
+import { ExecutorsRepository } from './executors.repository';
+import { JobsRepository } from './jobs.repository';
+import { JobsService, QUEUE_OPTIONS, type QueueOptions } from './jobs.service';
+import { Notifier } from './notifications';
+
+@Injectable()
+class NotifierDrain implements OnApplicationShutdown {
+  constructor(private readonly notifier: Notifier) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.notifier.drain();
+  }
+}
+
+@Module({})
+export class QueueModule {
+  static forRoot(options: QueueOptions): DynamicModule {
+    const logger = new Logger('Notifier');
+    return {
+      module: QueueModule,
+      providers: [
+        { provide: QUEUE_OPTIONS, useValue: options },
+        {
+          provide: Notifier,
+          inject: [PG_POOL],
+          useFactory: (pool: Pool) =>
+            new Notifier(pool, (error) =>
+              logger.warn(`NOTIFY failed; executors will poll: ${String(error)}`),
+            ),
+        },
+        NotifierDrain,
+        JobsRepository,
+        ExecutorsRepository,
+        JobsService,
+      ],
+      exports: [JobsRepository, ExecutorsRepository, JobsService, Notifier],
+    };
+  }
+}

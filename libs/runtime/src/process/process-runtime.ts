@@ -1,0 +1,219 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Outcome } from '@danube/core';
+import { LineSplitter } from '../output-tail';
+import {
+  stoppedOutcome,
+  type AttemptContext,
+  type RunHandle,
+  type Runtime,
+  type StopReason,
+} from '../runtime';
+
+export interface ProcessRuntimeOptions {
+  /** Each attempt gets a fresh directory under this one. */
+  workRoot: string;
+  /** How long a stopped attempt gets between SIGTERM and SIGKILL. */
+  killGraceMs: number;
+  /** Keep attempt directories after the attempt ends (for debugging). */
+  keepWorkDirs: boolean;
+}
+
+/** Largest result.json read into the job's result. */
+const MAX_RESULT_BYTES = 1024 * 1024;
+
+/**
+ * The job runs in its own process group under a tiny shell watchdog. The watchdog holds
+ * the read end of a pipe from the executor (fd 3) and kills the whole group when that pipe
+ * closes: if the executor dies, even by SIGKILL, its jobs die with it rather than running
+ * on unseen while another executor retries them. After a normal exit the executor closes
+ * the pipe itself, which also reaps anything the job left running in the background.
+ */
+const WATCHDOG = [
+  'exec 3<&0 </dev/null',
+  '( read -r _ <&3; kill -KILL 0 ) >/dev/null 2>&1 &',
+  'exec "$@" 3<&-',
+].join('\n');
+
+/** Variables a job inherits from the executor; everything else (DATABASE_URL...) stays out. */
+const INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS'];
+
+/** Runs each attempt as a local child process: the runtime for laptops, CI and `npm start`. */
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process';
+
+  constructor(private readonly options: ProcessRuntimeOptions) {}
+
+  async start(context: AttemptContext): Promise<RunHandle> {
+    const { job, attempt } = context;
+    await mkdir(this.options.workRoot, { recursive: true });
+    const workDir = await mkdtemp(join(this.options.workRoot, `job-${job.id}-${attempt}-`));
+    const outputDir = join(workDir, 'outputs');
+    await mkdir(outputDir);
+    const resultFile = join(workDir, 'result.json');
+
+    const env: Record<string, string> = {};
+    for (const name of INHERITED_ENV) {
+      const value = process.env[name];
+      if (value !== undefined) env[name] = value;
+    }
+    Object.assign(env, job.spec.env, context.env, {
+      HOME: workDir,
+      DANUBE_JOB_ID: job.id,
+      DANUBE_ATTEMPT: String(attempt),
+      DANUBE_TOPIC: job.topic,
+      DANUBE_WORK_DIR: workDir,
+      DANUBE_OUTPUT_DIR: outputDir,
+      DANUBE_RESULT_FILE: resultFile,
+    });
+
+    const command = job.spec.command;
+    const argv = typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'danube-job', ...argv], {
+      cwd: workDir,
+      env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    return new ProcessHandle(child, context, workDir, resultFile, this.options);
+  }
+
+  /** A local process cannot be re-attached from another executor. */
+  async adopt(): Promise<RunHandle | null> {
+    return null;
+  }
+
+  async close(): Promise<void> {}
+}
+
+class ProcessHandle implements RunHandle {
+  readonly ref: string;
+  private readonly outcome: Promise<Outcome>;
+  private readonly stdout: LineSplitter;
+  private readonly stderr: LineSplitter;
+  private stopReason: StopReason | null = null;
+  private exited = false;
+  private killTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly context: AttemptContext,
+    private readonly workDir: string,
+    private readonly resultFile: string,
+    private readonly options: ProcessRuntimeOptions,
+  ) {
+    this.ref = `process:${hostname()}:${child.pid ?? 0}`;
+    this.stdout = new LineSplitter((line) => context.onLog('stdout', line));
+    this.stderr = new LineSplitter((line) => context.onLog('stderr', line));
+    child.stdout!.on('data', (chunk: Buffer) => this.stdout.write(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => this.stderr.write(chunk));
+    // The watchdog's pipe: an EPIPE when the group is already gone is expected.
+    child.stdin!.on('error', () => undefined);
+    this.outcome = new Promise<Outcome>((resolve) => {
+      child.on('error', (error) => {
+        this.exited = true;
+        resolve({
+          kind: 'failed',
+          category: 'infra',
+          message: `could not start the process: ${error.message}`,
+        });
+      });
+      child.on('exit', () => {
+        this.exited = true;
+        // Closing the watchdog's pipe kills whatever the job left in its process group,
+        // so that 'close' (all output read) is not held up by a stray background process.
+        child.stdin!.end();
+      });
+      child.on('close', (code, signal) => {
+        this.exited = true;
+        if (this.killTimer) clearTimeout(this.killTimer);
+        this.stdout.end();
+        this.stderr.end();
+        void this.judge(code, signal).then(resolve, (error: Error) =>
+          resolve({
+            kind: 'failed',
+            category: 'infra',
+            message: `could not read the attempt's result: ${error.message}`,
+          }),
+        );
+      });
+    });
+  }
+
+  wait(): Promise<Outcome> {
+    return this.outcome;
+  }
+
+  stderrTail(): string {
+    return this.stderr.tailText();
+  }
+
+  async stop(reason: StopReason): Promise<void> {
+    if (this.exited) return;
+    this.stopReason ??= reason;
+    this.signalGroup('SIGTERM');
+    this.killTimer ??= setTimeout(() => this.signalGroup('SIGKILL'), this.options.killGraceMs);
+    await this.outcome;
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+
+  private async judge(code: number | null, signal: NodeJS.Signals | null): Promise<Outcome> {
+    try {
+      if (this.stopReason) return stoppedOutcome(this.stopReason, this.context.job.timeoutSeconds);
+      if (code === 0) return { kind: 'succeeded', exitCode: 0, result: await this.readResult() };
+      if (code === 126 || code === 127) {
+        return {
+          kind: 'failed',
+          category: 'permanent',
+          exitCode: code,
+          message: `the command could not be run (exit ${code}: ${code === 127 ? 'not found' : 'not executable'}); check the job's command`,
+        };
+      }
+      if (code !== null)
+        return {
+          kind: 'failed',
+          category: 'transient',
+          exitCode: code,
+          message: `exited with code ${code}`,
+        };
+      return {
+        kind: 'failed',
+        category: 'transient',
+        exitCode: null,
+        message: `killed by signal ${signal}`,
+      };
+    } finally {
+      if (!this.options.keepWorkDirs)
+        await rm(this.workDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  private async readResult(): Promise<unknown> {
+    const info = await stat(this.resultFile).catch(() => null);
+    if (!info) return undefined;
+    if (info.size > MAX_RESULT_BYTES) {
+      this.context.onLog(
+        'stderr',
+        `danube: result.json is ${info.size} bytes; results over ${MAX_RESULT_BYTES} bytes are ignored`,
+      );
+      return undefined;
+    }
+    const text = await readFile(this.resultFile, 'utf8');
+    try {
+      return JSON.parse(text);
+    } catch {
+      this.context.onLog('stderr', 'danube: result.json is not valid JSON and was ignored');
+      return undefined;
+    }
+  }
+}

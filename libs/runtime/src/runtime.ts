@@ -1,0 +1,65 @@
+import type { ClaimedJob, Outcome } from '@danube/core';
+
+export type LogStream = 'stdout' | 'stderr';
+
+/** Why an executor stops an attempt before it ends by itself. */
+export type StopReason = 'cancelled' | 'timeout' | 'lease_lost' | 'shutdown';
+
+export interface AttemptContext {
+  job: ClaimedJob;
+  attempt: number;
+  /** Variables the executor adds to the job's own env (DANUBE_JOB_ID, DANUBE_JOB_TOKEN, ...). */
+  env: Record<string, string>;
+  /** Receives the attempt's output line by line, as it is written. */
+  onLog(stream: LogStream, line: string): void;
+}
+
+/** One running attempt. */
+export interface RunHandle {
+  /** Where the attempt runs, stored on the job so another executor can adopt it; null if nowhere. */
+  readonly ref: string | null;
+  /** The attempt's outcome once it has ended; never rejects. */
+  wait(): Promise<Outcome>;
+  /** Ends the attempt; wait() then resolves with the outcome that `reason` implies. */
+  stop(reason: StopReason): Promise<void>;
+  /** The last bytes the attempt wrote to stderr, for the execution record. */
+  stderrTail(): string;
+}
+
+/** Something that runs attempts: a local process, a Kubernetes Job, or nothing at all. */
+export interface Runtime {
+  readonly name: string;
+  /** Starts the attempt; idempotent per (job, attempt). */
+  start(context: AttemptContext): Promise<RunHandle>;
+  /** Re-attaches to an attempt started by an executor that is gone; null if it cannot. */
+  adopt(ref: string, context: AttemptContext): Promise<RunHandle | null>;
+  /** Releases what the runtime holds (watches, clients); running attempts are not touched. */
+  close(): Promise<void>;
+}
+
+export const RUNTIME = Symbol('RUNTIME');
+
+/** The outcome of an attempt that the executor stopped, by reason. */
+export function stoppedOutcome(reason: StopReason, timeoutSeconds: number): Outcome {
+  switch (reason) {
+    case 'cancelled':
+      return { kind: 'cancelled', message: 'cancelled by request' };
+    case 'timeout':
+      return {
+        kind: 'timed_out',
+        message: `ran longer than timeoutSeconds (${timeoutSeconds} s) and was stopped`,
+      };
+    case 'lease_lost':
+      return {
+        kind: 'failed',
+        category: 'infra',
+        message: 'the executor lost its lease on the job and stopped the attempt',
+      };
+    case 'shutdown':
+      return {
+        kind: 'failed',
+        category: 'infra',
+        message: 'the executor shut down before the attempt finished',
+      };
+  }
+}
