@@ -1,0 +1,228 @@
+import { DEFAULT_MAX_ATTEMPTS, InvalidTransitionError, type ClaimedJob, type NewJob } from '@danube/core';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
+import { JobsRepository, type AttemptFinish } from './jobs.repository';
+import { JobsService } from './jobs.service';
+import { Notifier } from './notifications';
+
+let db: TestDatabase;
+let repo: JobsRepository;
+let service: JobsService;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  repo = new JobsRepository(db.pool);
+  service = new JobsService(repo, new Notifier(db.pool), { slurmEnabled: false, maxBatchSize: 1000 });
+});
+afterAll(() => db.drop());
+beforeEach(() => db.pool.query('TRUNCATE danube.jobs, danube.executors CASCADE'));
+
+const job = (over: Partial<NewJob> = {}): NewJob => ({ topic: 'a', command: ['true'], ...over });
+const LEASE = 30_000;
+
+function finishOf(claimed: ClaimedJob, over: Partial<AttemptFinish> = {}): AttemptFinish {
+  return {
+    id: claimed.id,
+    leaseToken: claimed.leaseToken,
+    attempt: claimed.attempts,
+    nextStatus: 'succeeded',
+    outcome: 'succeeded',
+    retryAt: null,
+    errorCategory: null,
+    message: null,
+    exitCode: 0,
+    stderrTail: null,
+    result: { ok: true },
+    runtimeRef: null,
+    startedAt: new Date(),
+    finishedAt: new Date(),
+    ...over,
+  };
+}
+
+async function count(where = 'true'): Promise<number> {
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM danube.jobs WHERE ${where}`);
+  return rows[0].n;
+}
+
+describe('enqueue', () => {
+  it('stores a job with defaults filled in', async () => {
+    const { job: stored, created } = await service.enqueue(job());
+    expect(created).toBe(true);
+    expect(stored).toMatchObject({
+      status: 'queued',
+      taskClass: 'cpu_short',
+      timeoutSeconds: 60,
+      maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      priority: 0,
+      attempts: 0,
+      spec: { command: ['true'], env: {}, backoff: { initialSeconds: 1, factor: 2, maxSeconds: 300 }, noRetryExitCodes: [] },
+    });
+  });
+
+  it('returns the existing job for a repeated idempotency key', async () => {
+    const first = await service.enqueue(job({ idempotencyKey: 'k1' }));
+    const second = await service.enqueue(job({ idempotencyKey: 'k1', command: ['false'] }));
+    expect(second.created).toBe(false);
+    expect(second.job.id).toBe(first.job.id);
+    expect(second.job.spec.command).toEqual(['true']);
+    expect(await count()).toBe(1);
+  });
+
+  it('stores a batch in order, once per idempotency key, even within the batch', async () => {
+    await service.enqueue(job({ idempotencyKey: 'old' }));
+    const results = await service.enqueueMany([
+      job({ command: ['echo', '1'] }),
+      job({ idempotencyKey: 'old' }),
+      job({ idempotencyKey: 'new', command: ['echo', '3'] }),
+      job({ idempotencyKey: 'new', command: ['echo', '4'] }),
+      job({ command: ['echo', '5'] }),
+    ]);
+    expect(results.map((r) => r.created)).toEqual([true, false, true, false, true]);
+    expect(results[3]!.job.id).toBe(results[2]!.job.id);
+    expect(results.map((r) => r.job.spec.command)).toEqual([['echo', '1'], ['true'], ['echo', '3'], ['echo', '3'], ['echo', '5']]);
+    expect(await count()).toBe(4);
+  });
+
+  it('stores nothing from a batch when one job is refused, and names that job', async () => {
+    await expect(service.enqueueMany([job(), job({ timeoutSeconds: 600 }), job()])).rejects.toThrow(
+      'jobs[1].timeoutSeconds is 600 but cpu_short jobs may run at most 60 s',
+    );
+    await expect(service.enqueueMany([job(), job({ taskClass: 'gpu_slurm' })])).rejects.toThrow('jobs[1].taskClass');
+    expect(await count()).toBe(0);
+  });
+
+  it('refuses reserved and malformed env names', async () => {
+    await expect(service.enqueue(job({ env: { DANUBE_JOB_ID: 'x' } }))).rejects.toThrow('env.DANUBE_JOB_ID uses the DANUBE_ prefix');
+    await expect(service.enqueue(job({ env: { '1BAD': 'x' } }))).rejects.toThrow('env.1BAD is not a valid environment variable name');
+    expect(await count()).toBe(0);
+  });
+});
+
+describe('claim', () => {
+  it('claims the highest priority first, then the oldest', async () => {
+    const low = await service.enqueue(job({ priority: 0 }));
+    const high = await service.enqueue(job({ priority: 5 }));
+    const low2 = await service.enqueue(job({ priority: 0 }));
+    const claimed = await repo.claim('e1', ['a'], 10, LEASE);
+    expect(claimed.map((j) => j.id)).toEqual([high.job.id, low.job.id, low2.job.id]);
+    expect(claimed.every((j) => j.status === 'claimed' && j.attempts === 1 && j.leaseOwner === 'e1')).toBe(true);
+  });
+
+  it('claims only due jobs of its topics', async () => {
+    await service.enqueue(job({ topic: 'b' }));
+    await service.enqueue(job({ runAt: new Date(Date.now() + 60_000) }));
+    const due = await service.enqueue(job());
+    expect((await repo.claim('e1', ['a'], 10, LEASE)).map((j) => j.id)).toEqual([due.job.id]);
+    expect(await repo.claim('e1', ['a'], 10, LEASE)).toEqual([]);
+    expect((await repo.claim('e2', null, 10, LEASE)).map((j) => j.topic)).toEqual(['b']);
+  });
+
+  it('never hands one job to two claimers', async () => {
+    await service.enqueueMany(Array.from({ length: 1000 }, (_, i) => job({ topic: i % 2 ? 'a' : 'b' })));
+    const claimers = Array.from({ length: 8 }, (_, i) =>
+      (async () => {
+        const ids: string[] = [];
+        for (;;) {
+          const batch = await repo.claim(`e${i}`, i % 3 === 0 ? null : ['a', 'b'], 7, LEASE);
+          if (batch.length === 0) return ids;
+          ids.push(...batch.map((j) => j.id));
+        }
+      })(),
+    );
+    const ids = (await Promise.all(claimers)).flat();
+    expect(ids).toHaveLength(1000);
+    expect(new Set(ids).size).toBe(1000);
+  });
+});
+
+describe('fencing by lease token', () => {
+  it('a finish with a stale lease token changes nothing', async () => {
+    await service.enqueue(job());
+    const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
+    const stale = { ...claimed!, leaseToken: '00000000-0000-4000-8000-000000000000' };
+    expect(await repo.finish('e1', 'inline', [finishOf(stale)])).toEqual(new Set());
+    expect(await repo.finish('e1', 'inline', [finishOf(stale, { nextStatus: 'failed', outcome: 'failed', errorCategory: 'transient' })])).toEqual(new Set());
+    const after = await repo.findById(claimed!.id);
+    expect(after).toMatchObject({ status: 'claimed', leaseOwner: 'e1', result: null, error: null });
+    expect(await repo.executions(claimed!.id)).toEqual([]);
+  });
+
+  it('an executor whose lease was reaped and re-claimed cannot overwrite the new holder', async () => {
+    await service.enqueue(job());
+    const [first] = await repo.claim('e1', ['a'], 1, 1000);
+    await db.pool.query("UPDATE danube.jobs SET lease_expires_at = now() - interval '1 second'");
+    expect(await repo.reapExpiredLeases()).toHaveLength(1);
+    const [second] = await repo.claim('e2', ['a'], 1, LEASE);
+    expect(second!.id).toBe(first!.id);
+    expect(await repo.markRunning([{ id: first!.id, leaseToken: first!.leaseToken, startedAt: new Date(), runtimeRef: 'x' }])).toEqual(new Map());
+    expect(await repo.finish('e1', 'inline', [finishOf(first!, { result: 'stale' })])).toEqual(new Set());
+    expect(await repo.finish('e2', 'inline', [finishOf(second!, { result: 'fresh' })])).toEqual(new Set([second!.id]));
+    const done = await repo.findById(first!.id);
+    expect(done).toMatchObject({ status: 'succeeded', result: 'fresh', leaseOwner: null });
+    expect((await repo.executions(first!.id)).map((e) => e.executorId)).toEqual(['e2']);
+  });
+
+  it('renews only the leases the executor still holds', async () => {
+    await service.enqueueMany([job(), job()]);
+    const [a, b] = await repo.claim('e1', ['a'], 2, LEASE);
+    await repo.finish('e1', 'inline', [finishOf(b!)]);
+    const renewed = await repo.renewLeases('e1', [a!.id, b!.id], LEASE);
+    expect(renewed).toEqual([{ id: a!.id, leaseToken: a!.leaseToken, cancelRequested: false }]);
+    expect(await repo.renewLeases('e2', [a!.id], LEASE)).toEqual([]);
+  });
+});
+
+describe('transitions the database refuses', () => {
+  it('cannot cancel or finish a job that already succeeded', async () => {
+    await service.enqueue(job());
+    const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
+    await repo.finish('e1', 'inline', [finishOf(claimed!)]);
+    await expect(service.cancel(claimed!.id)).rejects.toThrow(new InvalidTransitionError(claimed!.id, 'succeeded', 'cancelled'));
+    expect(await repo.finish('e1', 'inline', [finishOf(claimed!, { nextStatus: 'failed', outcome: 'failed' })])).toEqual(new Set());
+    expect((await repo.findById(claimed!.id))!.status).toBe('succeeded');
+  });
+
+  it('cannot retry a job that has not failed, nor mark running a job that is not claimed', async () => {
+    const { job: queued } = await service.enqueue(job());
+    await expect(service.retry(queued.id)).rejects.toThrow('is queued and cannot become queued');
+    expect(await repo.markRunning([{ id: queued.id, leaseToken: '00000000-0000-4000-8000-000000000000', startedAt: new Date(), runtimeRef: null }])).toEqual(new Map());
+    expect((await repo.findById(queued.id))!.status).toBe('queued');
+  });
+
+  it('cancels a queued job at once, and a running one by request', async () => {
+    const { job: queued } = await service.enqueue(job());
+    expect((await service.cancel(queued.id)).status).toBe('cancelled');
+    const { job: other } = await service.enqueue(job());
+    const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
+    expect(claimed!.id).toBe(other.id);
+    const requested = await service.cancel(other.id);
+    expect(requested.status).toBe('claimed');
+    expect(requested.cancelRequestedAt).not.toBeNull();
+    expect(await repo.renewLeases('e1', [other.id], LEASE)).toEqual([{ id: other.id, leaseToken: claimed!.leaseToken, cancelRequested: true }]);
+  });
+
+  it('retries a failed job with a fresh budget of attempts', async () => {
+    await service.enqueue(job({ maxAttempts: 2 }));
+    const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
+    await repo.finish('e1', 'inline', [finishOf(claimed!, { nextStatus: 'failed', outcome: 'failed', errorCategory: 'permanent', message: 'no' })]);
+    const retried = await service.retry(claimed!.id);
+    expect(retried).toMatchObject({ status: 'queued', attempts: 1, maxAttempts: 3, error: null });
+  });
+});
+
+describe('reaper', () => {
+  it('returns expired leases to the queue keeping runtime_ref, and cancels those asked to', async () => {
+    await service.enqueueMany([job(), job()]);
+    const [a, b] = await repo.claim('e1', ['a'], 2, 1000);
+    await repo.markRunning([{ id: a!.id, leaseToken: a!.leaseToken, startedAt: new Date(), runtimeRef: 'process:host:1' }]);
+    await service.cancel(b!.id);
+    expect(await repo.reapExpiredLeases()).toEqual([]);
+    await db.pool.query("UPDATE danube.jobs SET lease_expires_at = now() - interval '1 second'");
+    const reaped = await repo.reapExpiredLeases();
+    expect(reaped.map((r) => [r.id, r.status]).sort()).toEqual([[a!.id, 'queued'], [b!.id, 'cancelled']].sort());
+    expect(await repo.findById(a!.id)).toMatchObject({ status: 'queued', runtimeRef: 'process:host:1', leaseOwner: null, attempts: 1 });
+    // The attempt is still the same one: the next claim adopts it rather than counting a new attempt.
+    const [again] = await repo.claim('e2', ['a'], 1, LEASE);
+    expect(again).toMatchObject({ id: a!.id, attempts: 1, runtimeRef: 'process:host:1' });
+  });
+});
