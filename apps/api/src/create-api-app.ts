@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { ApiOptions } from './api.config';
 import { DanubeExceptionFilter } from './http/danube-exception.filter';
+import { jsonBody } from './http/json-body';
 import { strictValidationPipe } from './http/validation';
 
 /**
@@ -21,7 +22,7 @@ export async function createApiApp(
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
-  app.useBodyParser('json', { limit: options.bodyLimit });
+  app.use(jsonBody(options.bodyLimit));
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new DanubeExceptionFilter());
   app.enableShutdownHooks();

@@ -1,5 +1,6 @@
+import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { InvalidArgumentError } from './errors';
 
 type Constructor<T> = new () => T;
@@ -10,7 +11,12 @@ type Constructor<T> = new () => T;
  * what it must be, so a process can stop with a single clear line.
  */
 export function loadConfig<T extends object>(cls: Constructor<T>, env: NodeJS.ProcessEnv): T {
-  const known = Object.keys(new cls());
+  // Every decorated property, including optional ones that have no default value.
+  const known = new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(cls, '', true, false)
+      .map((metadata) => metadata.propertyName),
+  );
   const values: Record<string, unknown> = {};
   for (const key of known) {
     const value = env[key];
@@ -20,7 +26,7 @@ export function loadConfig<T extends object>(cls: Constructor<T>, env: NodeJS.Pr
     exposeDefaultValues: true,
     enableImplicitConversion: false,
   });
-  const errors = validateSync(config, { forbidUnknownValues: true });
+  const errors = validateSync(config, { forbidUnknownValues: true, stopAtFirstError: true });
   if (errors.length > 0) {
     throw new InvalidArgumentError(`invalid configuration: ${describeErrors(errors, values)}`);
   }

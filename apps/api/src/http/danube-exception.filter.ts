@@ -23,8 +23,8 @@ export interface ErrorBody {
 
 /**
  * The one place errors become HTTP responses: Danube errors by their code, Nest's own
- * HTTP exceptions as they are, body-parser failures (bad JSON, too large) as 400/413,
- * and anything else as a 500 that is logged with its stack.
+ * HTTP exceptions as they are (404 for an unknown route...), and anything else as a 500
+ * that is logged with its stack.
  */
 @Catch()
 export class DanubeExceptionFilter implements ExceptionFilter {
@@ -71,34 +71,14 @@ export class DanubeExceptionFilter implements ExceptionFilter {
           : exception.name;
       return { statusCode: status, error: codeFromName(error), message };
     }
-    const bodyParserError = exception as {
-      type?: string;
-      status?: number;
-      statusCode?: number;
-      message?: string;
-      limit?: number;
-      length?: number;
-    };
-    if (bodyParserError?.type === 'entity.parse.failed') {
+    const pgCode = (exception as { code?: unknown })?.code;
+    if (typeof pgCode === 'string' && pgCode.startsWith('22')) {
+      // Postgres "data exception": a value the validators let through that Postgres cannot
+      // store (a \u0000 inside a JSON string, say). The client's input, so a 400.
       return {
         statusCode: 400,
         error: 'invalid_argument',
-        message: `the request body is not valid JSON: ${bodyParserError.message}`,
-      };
-    }
-    if (bodyParserError?.type === 'entity.too.large') {
-      return {
-        statusCode: 413,
-        error: 'payload_too_large',
-        message: `the request body is ${bodyParserError.length} bytes; the limit is ${bodyParserError.limit} bytes (split it into smaller requests)`,
-      };
-    }
-    const status = bodyParserError?.status ?? bodyParserError?.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return {
-        statusCode: status,
-        error: 'invalid_argument',
-        message: bodyParserError.message ?? 'bad request',
+        message: `a value in the request cannot be stored: ${(exception as Error).message}`,
       };
     }
     return {
