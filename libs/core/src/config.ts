@@ -5,6 +5,8 @@ import { InvalidArgumentError } from './errors';
 
 type Constructor<T> = new () => T;
 
+const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isIn', 'matches']);
+
 /**
  * Reads a config class (class-validator decorated, one property per environment variable)
  * from `env`. Throws one InvalidArgumentError whose message names every bad variable and
@@ -26,7 +28,7 @@ export function loadConfig<T extends object>(cls: Constructor<T>, env: NodeJS.Pr
     exposeDefaultValues: true,
     enableImplicitConversion: false,
   });
-  const errors = validateSync(config, { forbidUnknownValues: true, stopAtFirstError: true });
+  const errors = validateSync(config, { forbidUnknownValues: true });
   if (errors.length > 0) {
     throw new InvalidArgumentError(`invalid configuration: ${describeErrors(errors, values)}`);
   }
@@ -37,7 +39,10 @@ function describeErrors(errors: ValidationError[], values: Record<string, unknow
   return errors
     .map((error) => {
       const got = values[error.property];
-      const problems = Object.values(error.constraints ?? {}).join(', ');
+      const constraints = error.constraints ?? {};
+      // A value of the wrong kind ("lots" for a number) fails every range check too; say only what kind it must be.
+      const kind = Object.keys(constraints).find((name) => TYPE_CHECKS.has(name));
+      const problems = kind ? constraints[kind] : Object.values(constraints).join(', ');
       return got === undefined ? problems : `${problems} (got ${JSON.stringify(got)})`;
     })
     .join('; ');
