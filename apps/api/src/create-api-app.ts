@@ -25,7 +25,6 @@ export async function createApiApp(
   app.use(jsonBody(options.bodyLimit));
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new DanubeExceptionFilter());
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
     app,

@@ -1,5 +1,5 @@
 import { migrate } from '@danube/db';
-import { runMain } from '@danube/observability';
+import { closeOnSignals, runMain } from '@danube/observability';
 import { loadApiOptions } from './api.config';
 import { ApiModule } from './api.module';
 import { createApiApp } from './create-api-app';
@@ -9,4 +9,5 @@ runMain('danube-api', async () => {
   if (process.env.DANUBE_MIGRATE !== 'false') await migrate({ databaseUrl: options.databaseUrl });
   const app = await createApiApp(ApiModule.forRoot(options), options);
   await app.listen(options.port, options.host);
+  closeOnSignals(app);
 });

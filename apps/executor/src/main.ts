@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadExecutorOptions } from '@danube/executor';
-import { LOG_LEVELS, runMain, type LogLevel } from '@danube/observability';
+import { LOG_LEVELS, closeOnSignals, runMain, type LogLevel } from '@danube/observability';
 import { ExecutorAppModule } from './executor-app.module';
 
 runMain('danube-executor', async () => {
@@ -19,6 +19,7 @@ runMain('danube-executor', async () => {
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.init();
+  const logger = app.get(Logger);
+  closeOnSignals(app, (message) => logger.log(message));
 });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { migrate, projectRoot, startEmbeddedPostgres, type EmbeddedPostgres } from '@danube/db';
 import { loadExecutorOptions } from '@danube/executor';
-import { runMain } from '@danube/observability';
+import { closeOnSignals, runMain } from '@danube/observability';
 import { JobsService } from '@danube/queue';
 import { loadApiOptions } from '../../api/src/api.config';
 import { createApiApp } from '../../api/src/create-api-app';
@@ -38,6 +38,7 @@ runMain('danube', async () => {
     apiOptions,
   );
   await app.listen(apiOptions.port, apiOptions.host);
+  closeOnSignals(app, (message) => logger.log(message));
   const url = `http://${apiOptions.host === '0.0.0.0' ? '127.0.0.1' : apiOptions.host}:${apiOptions.port}`;
 
   process.stdout.write(

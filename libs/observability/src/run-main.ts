@@ -14,3 +14,28 @@ export function runMain(program: string, main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/**
+ * On SIGTERM or SIGINT, closes the application (Nest runs every shutdown hook: the
+ * executor's graceful stop, the pool's end) and exits 0. A second signal exits at once.
+ */
+export function closeOnSignals(app: { close(): Promise<void> }, log: (message: string) => void = () => undefined): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    closing = true;
+    log(`${signal}: shutting down`);
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
