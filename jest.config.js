@@ -24,6 +24,7 @@ module.exports = {
   moduleNameMapper: { '^@danube/(.*)$': '<rootDir>/libs/$1/src' },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  reporters: ['default', '<rootDir>/test/support/json-summary-reporter.js'],
   maxWorkers: 2,
   testTimeout: 60_000,
   slowTestThreshold: 20,

@@ -32,29 +32,52 @@ async function executor(id: string, env: Record<string, string>): Promise<Execut
   return e;
 }
 
-async function query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+async function query<T = Record<string, unknown>>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   return (await db.pool.query(sql, params)).rows as T[];
 }
 
 it('three executors drain 3,000 jobs on two topics: each job runs exactly once, each executor only its topics', async () => {
-  const common = { DANUBE_RUNTIME: 'inline', EXECUTOR_BATCH_SIZE: '20', EXECUTOR_CONCURRENCY: '50' };
+  const common = {
+    DANUBE_RUNTIME: 'inline',
+    EXECUTOR_BATCH_SIZE: '20',
+    EXECUTOR_CONCURRENCY: '50',
+  };
   await executor('fleet-alpha', { ...common, EXECUTOR_TOPICS: 'alpha' });
   await executor('fleet-beta', { ...common, EXECUTOR_TOPICS: 'beta' });
   await executor('fleet-both', { ...common, EXECUTOR_TOPICS: 'alpha,beta' });
 
   for (let batch = 0; batch < 3; batch++) {
-    const jobs = Array.from({ length: 1000 }, (_, i) => ({ topic: i % 2 === 0 ? 'alpha' : 'beta', command: ['true'] }));
+    const jobs = Array.from({ length: 1000 }, (_, i) => ({
+      topic: i % 2 === 0 ? 'alpha' : 'beta',
+      command: ['true'],
+    }));
     const response = await http('POST', `${api.url}/v1/jobs/batch`, { jobs });
     expect(response.status).toBe(201);
   }
 
-  await waitFor('3,000 jobs to succeed', async () => {
-    const [{ n }] = await query<{ n: number }>("SELECT count(*)::int AS n FROM danube.jobs WHERE status = 'succeeded'");
-    return n === 3000;
-  }, 60_000, 200);
+  await waitFor(
+    '3,000 jobs to succeed',
+    async () => {
+      const [{ n }] = await query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM danube.jobs WHERE status = 'succeeded'",
+      );
+      return n === 3000;
+    },
+    60_000,
+    200,
+  );
 
-  expect(await query("SELECT job_id FROM danube.executions GROUP BY job_id HAVING count(*) <> 1 OR bool_or(outcome <> 'succeeded')")).toEqual([]);
-  const [{ n: executed }] = await query<{ n: number }>('SELECT count(DISTINCT job_id)::int AS n FROM danube.executions');
+  expect(
+    await query(
+      "SELECT job_id FROM danube.executions GROUP BY job_id HAVING count(*) <> 1 OR bool_or(outcome <> 'succeeded')",
+    ),
+  ).toEqual([]);
+  const [{ n: executed }] = await query<{ n: number }>(
+    'SELECT count(DISTINCT job_id)::int AS n FROM danube.executions',
+  );
   expect(executed).toBe(3000);
 
   const ran = await query<{ executor_id: string; topic: string; n: number }>(`
@@ -64,7 +87,9 @@ it('three executors drain 3,000 jobs on two topics: each job runs exactly once, 
   const topicsOf = (id: string) => ran.filter((r) => r.executor_id === id).map((r) => r.topic);
   expect(topicsOf('fleet-alpha')).toEqual(['alpha']);
   expect(topicsOf('fleet-beta')).toEqual(['beta']);
-  expect(ran.filter((r) => !['fleet-alpha', 'fleet-beta', 'fleet-both'].includes(r.executor_id))).toEqual([]);
+  expect(
+    ran.filter((r) => !['fleet-alpha', 'fleet-beta', 'fleet-both'].includes(r.executor_id)),
+  ).toEqual([]);
   expect(ran.reduce((sum, r) => sum + r.n, 0)).toBe(3000);
 });
 
@@ -80,11 +105,23 @@ it('SIGKILL of an executor running jobs: after its leases expire the jobs comple
   const command = `echo $$ > ${scratch}/crash-$DANUBE_JOB_ID-$DANUBE_ATTEMPT.pid; exec sleep 2`;
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) {
-    ids.push((await http('POST', `${api.url}/v1/jobs`, { topic: 'crash', command, backoff: { initialSeconds: 0.2 } })).body.id);
+    ids.push(
+      (
+        await http('POST', `${api.url}/v1/jobs`, {
+          topic: 'crash',
+          command,
+          backoff: { initialSeconds: 0.2 },
+        })
+      ).body.id,
+    );
   }
   await waitFor('the doomed executor to run all four', async () => {
-    const rows = await query("SELECT id FROM danube.jobs WHERE topic = 'crash' AND status = 'running' AND lease_owner = 'crash-doomed'");
-    return rows.length === 4 && readdirSync(scratch).filter((f) => f.startsWith('crash-')).length === 4;
+    const rows = await query(
+      "SELECT id FROM danube.jobs WHERE topic = 'crash' AND status = 'running' AND lease_owner = 'crash-doomed'",
+    );
+    return (
+      rows.length === 4 && readdirSync(scratch).filter((f) => f.startsWith('crash-')).length === 4
+    );
   });
   const survivor = await executor('crash-survivor', env);
   const firstAttemptPids = readdirSync(scratch)
@@ -93,22 +130,38 @@ it('SIGKILL of an executor running jobs: after its leases expire the jobs comple
 
   await doomed.kill();
   // The dead executor's attempts die with it: nothing keeps running unseen.
-  await waitFor('the orphaned attempts to be killed', () => firstAttemptPids.every((pid) => !isAlive(pid)), 3000);
+  await waitFor(
+    'the orphaned attempts to be killed',
+    () => firstAttemptPids.every((pid) => !isAlive(pid)),
+    3000,
+  );
 
   for (const id of ids) {
-    const job = await waitFor(`job ${id} to succeed`, async () => {
-      const { body } = await http('GET', `${api.url}/v1/jobs/${id}`);
-      return body.status === 'succeeded' ? body : null;
-    }, 20_000);
+    const job = await waitFor(
+      `job ${id} to succeed`,
+      async () => {
+        const { body } = await http('GET', `${api.url}/v1/jobs/${id}`);
+        return body.status === 'succeeded' ? body : null;
+      },
+      20_000,
+    );
     expect(job.attempts).toBe(2);
     const { body } = await http('GET', `${api.url}/v1/jobs/${id}/executions`);
     expect(body.items).toMatchObject([
-      { attempt: 1, outcome: 'failed', errorCategory: 'infra', executorId: survivor.id, message: expect.stringMatching(/left behind by an executor that stopped/) },
+      {
+        attempt: 1,
+        outcome: 'failed',
+        errorCategory: 'infra',
+        executorId: survivor.id,
+        message: expect.stringMatching(/left behind by an executor that stopped/),
+      },
       { attempt: 2, outcome: 'succeeded', executorId: survivor.id },
     ]);
   }
   const executorsView = await http('GET', `${api.url}/v1/executors`);
-  expect(executorsView.body.items.find((e: { id: string }) => e.id === 'crash-survivor').state).toBe('alive');
+  expect(
+    executorsView.body.items.find((e: { id: string }) => e.id === 'crash-survivor').state,
+  ).toBe('alive');
 });
 
 it('SIGTERM lets running jobs finish within the grace period, then releases the rest', async () => {
@@ -117,21 +170,45 @@ it('SIGTERM lets running jobs finish within the grace period, then releases the 
     EXECUTOR_SHUTDOWN_GRACE_MS: '1500',
     EXECUTOR_KILL_GRACE_MS: '200',
   });
-  const short = (await http('POST', `${api.url}/v1/jobs`, { topic: 'graceful', command: 'sleep 0.5' })).body.id;
-  const long = (await http('POST', `${api.url}/v1/jobs`, { topic: 'graceful', command: `echo $$ > ${scratch}/long.pid; exec sleep 30` })).body.id;
-  await waitFor('both to run', async () => (await query("SELECT id FROM danube.jobs WHERE topic = 'graceful' AND status = 'running'")).length === 2);
+  const short = (
+    await http('POST', `${api.url}/v1/jobs`, { topic: 'graceful', command: 'sleep 0.5' })
+  ).body.id;
+  const long = (
+    await http('POST', `${api.url}/v1/jobs`, {
+      topic: 'graceful',
+      command: `echo $$ > ${scratch}/long.pid; exec sleep 30`,
+    })
+  ).body.id;
+  await waitFor(
+    'both to run',
+    async () =>
+      (await query("SELECT id FROM danube.jobs WHERE topic = 'graceful' AND status = 'running'"))
+        .length === 2,
+  );
   await waitFor('the pid file', () => readdirSync(scratch).includes('long.pid'));
   const longPid = Number(readFileSync(join(scratch, 'long.pid'), 'utf8'));
 
   const code = await graceful.stop();
   expect(code).toBe(0);
-  const [shortJob] = await query<{ status: string }>('SELECT status FROM danube.jobs WHERE id = $1', [short]);
+  const [shortJob] = await query<{ status: string }>(
+    'SELECT status FROM danube.jobs WHERE id = $1',
+    [short],
+  );
   expect(shortJob!.status).toBe('succeeded');
-  const [longJob] = await query<{ status: string; lease_owner: string | null }>('SELECT status, lease_owner FROM danube.jobs WHERE id = $1', [long]);
+  const [longJob] = await query<{ status: string; lease_owner: string | null }>(
+    'SELECT status, lease_owner FROM danube.jobs WHERE id = $1',
+    [long],
+  );
   expect(longJob).toEqual({ status: 'queued', lease_owner: null });
   expect(isAlive(longPid)).toBe(false);
   const { body } = await http('GET', `${api.url}/v1/jobs/${long}/executions`);
-  expect(body.items).toMatchObject([{ outcome: 'failed', errorCategory: 'infra', message: 'the executor shut down before the attempt finished' }]);
+  expect(body.items).toMatchObject([
+    {
+      outcome: 'failed',
+      errorCategory: 'infra',
+      message: 'the executor shut down before the attempt finished',
+    },
+  ]);
   const { body: fleet } = await http('GET', `${api.url}/v1/executors`);
   expect(fleet.items.find((e: { id: string }) => e.id === 'graceful').state).toBe('stopped');
   await http('POST', `${api.url}/v1/jobs/${long}/cancel`);

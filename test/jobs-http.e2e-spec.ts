@@ -19,8 +19,16 @@ const scratch = mkdtempSync(join(tmpdir(), 'danube-e2e-'));
 beforeAll(async () => {
   db = await createTestDatabase();
   api = await startApi(db.url);
-  executor = await startExecutor(db.url, 'http-e2e', { EXECUTOR_TOPICS: 'e2e', EXECUTOR_CONCURRENCY: '8', EXECUTOR_KILL_GRACE_MS: '500' });
-  priorityExecutor = await startExecutor(db.url, 'http-e2e-prio', { EXECUTOR_TOPICS: 'prio', EXECUTOR_CONCURRENCY: '1', EXECUTOR_BATCH_SIZE: '1' });
+  executor = await startExecutor(db.url, 'http-e2e', {
+    EXECUTOR_TOPICS: 'e2e',
+    EXECUTOR_CONCURRENCY: '8',
+    EXECUTOR_KILL_GRACE_MS: '500',
+  });
+  priorityExecutor = await startExecutor(db.url, 'http-e2e-prio', {
+    EXECUTOR_TOPICS: 'prio',
+    EXECUTOR_CONCURRENCY: '1',
+    EXECUTOR_BATCH_SIZE: '1',
+  });
 });
 
 afterAll(async () => {
@@ -30,14 +38,20 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const submit = (body: Record<string, unknown>) => http('POST', `${api.url}/v1/jobs`, { topic: 'e2e', ...body });
+const submit = (body: Record<string, unknown>) =>
+  http('POST', `${api.url}/v1/jobs`, { topic: 'e2e', ...body });
 const get = async (id: string) => (await http('GET', `${api.url}/v1/jobs/${id}`)).body;
-const executions = async (id: string) => (await http('GET', `${api.url}/v1/jobs/${id}/executions`)).body.items;
+const executions = async (id: string) =>
+  (await http('GET', `${api.url}/v1/jobs/${id}/executions`)).body.items;
 const untilStatus = (id: string, statuses: string[], timeoutMs = 20_000) =>
-  waitFor(`job ${id} to be ${statuses.join(' or ')}`, async () => {
-    const job = await get(id);
-    return statuses.includes(job.status) ? job : null;
-  }, timeoutMs);
+  waitFor(
+    `job ${id} to be ${statuses.join(' or ')}`,
+    async () => {
+      const job = await get(id);
+      return statuses.includes(job.status) ? job : null;
+    },
+    timeoutMs,
+  );
 
 function pidFile(name: string): string {
   return join(scratch, `${name}.pid`);
@@ -45,26 +59,55 @@ function pidFile(name: string): string {
 
 describe('a job over HTTP', () => {
   it('exit 0 -> succeeded, with its output as logs and its result.json as result', async () => {
-    const created = await submit({ command: 'echo "{\\"answer\\": 42}" > "$DANUBE_RESULT_FILE"; echo hello; echo oops >&2' });
+    const created = await submit({
+      command: 'echo "{\\"answer\\": 42}" > "$DANUBE_RESULT_FILE"; echo hello; echo oops >&2',
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ status: 'queued', topic: 'e2e', attempts: 0 });
     const done = await untilStatus(created.body.id, ['succeeded', 'failed']);
-    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: { answer: 42 }, error: null });
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      result: { answer: 42 },
+      error: null,
+    });
     expect(done.finishedAt).not.toBeNull();
     const runs = await executions(done.id);
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ attempt: 1, outcome: 'succeeded', exitCode: 0, executorId: 'http-e2e', runtime: 'process', errorCategory: null });
+    expect(runs[0]).toMatchObject({
+      attempt: 1,
+      outcome: 'succeeded',
+      exitCode: 0,
+      executorId: 'http-e2e',
+      runtime: 'process',
+      errorCategory: null,
+    });
     const logs = (await http('GET', `${api.url}/v1/jobs/${done.id}/logs`)).body.lines;
-    expect(logs.map((l: { stream: string; line: string }) => `${l.stream}:${l.line}`).sort()).toEqual(['stderr:oops', 'stdout:hello']);
+    expect(
+      logs.map((l: { stream: string; line: string }) => `${l.stream}:${l.line}`).sort(),
+    ).toEqual(['stderr:oops', 'stdout:hello']);
   });
 
   it('exit 3 with maxAttempts 3 -> failed after 3 executions, with growing gaps between them', async () => {
-    const created = await submit({ command: 'echo "broken $DANUBE_ATTEMPT" >&2; exit 3', maxAttempts: 3, backoff: { initialSeconds: 0.4, factor: 3 } });
+    const created = await submit({
+      command: 'echo "broken $DANUBE_ATTEMPT" >&2; exit 3',
+      maxAttempts: 3,
+      backoff: { initialSeconds: 0.4, factor: 3 },
+    });
     const done = await untilStatus(created.body.id, ['failed', 'succeeded']);
-    expect(done).toMatchObject({ status: 'failed', attempts: 3, error: { category: 'transient', exitCode: 3, message: 'exited with code 3' } });
+    expect(done).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      error: { category: 'transient', exitCode: 3, message: 'exited with code 3' },
+    });
     const runs = await executions(done.id);
     expect(runs.map((r: { attempt: number }) => r.attempt)).toEqual([1, 2, 3]);
-    expect(runs.every((r: { outcome: string; errorCategory: string }) => r.outcome === 'failed' && r.errorCategory === 'transient')).toBe(true);
+    expect(
+      runs.every(
+        (r: { outcome: string; errorCategory: string }) =>
+          r.outcome === 'failed' && r.errorCategory === 'transient',
+      ),
+    ).toBe(true);
     expect(runs[2].stderrTail).toBe('broken 3\n');
     const gap = (i: number) => Date.parse(runs[i + 1].startedAt) - Date.parse(runs[i].finishedAt);
     // Equal jitter: the first gap is 0.2-0.4 s, the second 0.6-1.2 s.
@@ -74,30 +117,48 @@ describe('a job over HTTP', () => {
   });
 
   it('an exit code in noRetryExitCodes -> failed after 1 execution, as permanent', async () => {
-    const created = await submit({ command: ['sh', '-c', 'exit 2'], maxAttempts: 5, noRetryExitCodes: [2] });
+    const created = await submit({
+      command: ['sh', '-c', 'exit 2'],
+      maxAttempts: 5,
+      noRetryExitCodes: [2],
+    });
     const done = await untilStatus(created.body.id, ['failed', 'succeeded']);
-    expect(done).toMatchObject({ status: 'failed', attempts: 1, error: { category: 'permanent', exitCode: 2 } });
+    expect(done).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { category: 'permanent', exitCode: 2 },
+    });
     expect(await executions(done.id)).toHaveLength(1);
   });
 
   it('timeoutSeconds 1 on sleep 30 -> timed_out, and the process is gone', async () => {
     const file = pidFile('timeout');
     const started = Date.now();
-    const created = await submit({ command: `echo $$ > ${file}; exec sleep 30`, timeoutSeconds: 1, maxAttempts: 1 });
+    const created = await submit({
+      command: `echo $$ > ${file}; exec sleep 30`,
+      timeoutSeconds: 1,
+      maxAttempts: 1,
+    });
     const done = await untilStatus(created.body.id, ['timed_out', 'failed', 'succeeded'], 15_000);
     expect(done).toMatchObject({ status: 'timed_out', error: { category: 'timeout' } });
     expect(Date.now() - started).toBeLessThan(10_000);
     const pid = Number(readFileSync(file, 'utf8'));
     expect(pid).toBeGreaterThan(0);
     expect(isAlive(pid)).toBe(false);
-    expect((await executions(done.id))[0]).toMatchObject({ outcome: 'timed_out', errorCategory: 'timeout' });
+    expect((await executions(done.id))[0]).toMatchObject({
+      outcome: 'timed_out',
+      errorCategory: 'timeout',
+    });
   });
 
   it('cancel of a running sleep 30 -> cancelled within 5 s, and the process is gone', async () => {
     const file = pidFile('cancel');
     const created = await submit({ command: `echo $$ > ${file}; exec sleep 30`, maxAttempts: 3 });
     await untilStatus(created.body.id, ['running']);
-    await waitFor('the pid file', () => existsSync(file) && readFileSync(file, 'utf8').trim() !== '');
+    await waitFor(
+      'the pid file',
+      () => existsSync(file) && readFileSync(file, 'utf8').trim() !== '',
+    );
     const pid = Number(readFileSync(file, 'utf8'));
     expect(isAlive(pid)).toBe(true);
     const cancelledAt = Date.now();
@@ -108,7 +169,9 @@ describe('a job over HTTP', () => {
     expect(done.status).toBe('cancelled');
     expect(Date.now() - cancelledAt).toBeLessThan(5000);
     expect(isAlive(pid)).toBe(false);
-    expect(await executions(done.id)).toMatchObject([{ outcome: 'cancelled', errorCategory: 'cancelled' }]);
+    expect(await executions(done.id)).toMatchObject([
+      { outcome: 'cancelled', errorCategory: 'cancelled' },
+    ]);
     // Cancelled is final for cancel, but can be retried.
     expect((await http('POST', `${api.url}/v1/jobs/${done.id}/cancel`)).status).toBe(409);
     const retried = await http('POST', `${api.url}/v1/jobs/${done.id}/retry`);
@@ -128,9 +191,22 @@ describe('a job over HTTP', () => {
 
   it('a higher priority job is claimed first', async () => {
     const runAt = new Date(Date.now() + 1500).toISOString();
-    const low = await http('POST', `${api.url}/v1/jobs`, { topic: 'prio', command: 'sleep 0.2', runAt, priority: 0 });
-    const high = await http('POST', `${api.url}/v1/jobs`, { topic: 'prio', command: 'sleep 0.2', runAt, priority: 10 });
-    const [lowDone, highDone] = await Promise.all([untilStatus(low.body.id, ['succeeded']), untilStatus(high.body.id, ['succeeded'])]);
+    const low = await http('POST', `${api.url}/v1/jobs`, {
+      topic: 'prio',
+      command: 'sleep 0.2',
+      runAt,
+      priority: 0,
+    });
+    const high = await http('POST', `${api.url}/v1/jobs`, {
+      topic: 'prio',
+      command: 'sleep 0.2',
+      runAt,
+      priority: 10,
+    });
+    const [lowDone, highDone] = await Promise.all([
+      untilStatus(low.body.id, ['succeeded']),
+      untilStatus(high.body.id, ['succeeded']),
+    ]);
     expect(Date.parse(highDone.startedAt)).toBeLessThan(Date.parse(lowDone.startedAt));
     expect(Date.parse(highDone.finishedAt)).toBeLessThanOrEqual(Date.parse(lowDone.startedAt));
   });
@@ -145,13 +221,19 @@ describe('a job over HTTP', () => {
 
   it('stores a batch all together, and lists with keyset pagination', async () => {
     const batch = await http('POST', `${api.url}/v1/jobs/batch`, {
-      jobs: Array.from({ length: 5 }, (_, i) => ({ topic: 'listing', command: ['echo', String(i)] })),
+      jobs: Array.from({ length: 5 }, (_, i) => ({
+        topic: 'listing',
+        command: ['echo', String(i)],
+      })),
     });
     expect(batch.status).toBe(201);
     expect(batch.body.jobs).toHaveLength(5);
     const page1 = await http('GET', `${api.url}/v1/jobs?topic=listing&limit=3`);
     expect(page1.body.items).toHaveLength(3);
-    const page2 = await http('GET', `${api.url}/v1/jobs?topic=listing&limit=3&cursor=${page1.body.nextCursor}`);
+    const page2 = await http(
+      'GET',
+      `${api.url}/v1/jobs?topic=listing&limit=3&cursor=${page1.body.nextCursor}`,
+    );
     expect(page2.body.items).toHaveLength(2);
     expect(page2.body.nextCursor).toBeNull();
     const ids = [...page1.body.items, ...page2.body.items].map((j: { id: string }) => j.id);
@@ -164,34 +246,108 @@ describe('a job over HTTP', () => {
     const executors = await http('GET', `${api.url}/v1/executors`);
     expect(executors.body.items).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ id: 'http-e2e', topics: ['e2e'], state: 'alive', runtime: 'process', capacity: 8 }),
+        expect.objectContaining({
+          id: 'http-e2e',
+          topics: ['e2e'],
+          state: 'alive',
+          runtime: 'process',
+          capacity: 8,
+        }),
         expect.objectContaining({ id: 'http-e2e-prio', topics: ['prio'], state: 'alive' }),
       ]),
     );
     expect((await http('GET', `${api.url}/healthz`)).status).toBe(200);
-    expect((await http('GET', `${api.url}/readyz`)).body).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' } } });
+    expect((await http('GET', `${api.url}/readyz`)).body).toMatchObject({
+      status: 'ok',
+      info: { postgres: { status: 'up' } },
+    });
   });
 });
 
 describe('bad input', () => {
   const bad: Array<[string, string | Record<string, unknown>, number, RegExp]> = [
     ['malformed JSON', '{"topic": "bad", "command": ', 400, /not valid JSON/],
-    ['an unknown field', { topic: 'bad', command: 'true', colour: 'red' }, 400, /property colour should not exist/],
-    ['a wrong type', { topic: 'bad', command: 'true', priority: 'high' }, 400, /priority must be an integer/],
+    [
+      'an unknown field',
+      { topic: 'bad', command: 'true', colour: 'red' },
+      400,
+      /property colour should not exist/,
+    ],
+    [
+      'a wrong type',
+      { topic: 'bad', command: 'true', priority: 'high' },
+      400,
+      /priority must be an integer/,
+    ],
     ['a missing topic', { command: 'true' }, 400, /topic must be/],
-    ['an empty command string', { topic: 'bad', command: '' }, 400, /command must be a non-empty string/],
-    ['an empty command array', { topic: 'bad', command: [] }, 400, /command must be a non-empty string/],
+    [
+      'an empty command string',
+      { topic: 'bad', command: '' },
+      400,
+      /command must be a non-empty string/,
+    ],
+    [
+      'an empty command array',
+      { topic: 'bad', command: [] },
+      400,
+      /command must be a non-empty string/,
+    ],
     ['a command array of numbers', { topic: 'bad', command: [1, 2] }, 400, /command must be/],
-    ['a negative timeout', { topic: 'bad', command: 'true', timeoutSeconds: -5 }, 400, /timeoutSeconds must not be less than 1/],
-    ['a timeout above the task class limit', { topic: 'bad', command: 'true', timeoutSeconds: 3600 }, 400, /timeoutSeconds is 3600 but cpu_short jobs may run at most 60 s/],
-    ['an unknown task class', { topic: 'bad', command: 'true', taskClass: 'huge' }, 400, /taskClass must be one of/],
-    ['gpu_slurm without Slurm', { topic: 'bad', command: 'true', taskClass: 'gpu_slurm' }, 422, /gpu_slurm needs a Slurm runtime/],
-    ['a bad runAt', { topic: 'bad', command: 'true', runAt: 'tomorrow' }, 400, /runAt must be a valid ISO 8601/],
-    ['a bad backoff', { topic: 'bad', command: 'true', backoff: { factor: 0 } }, 400, /backoff.factor must not be less than 1/],
-    ['a non-string env value', { topic: 'bad', command: 'true', env: { A: 1 } }, 400, /env must be an object of string values/],
+    [
+      'a negative timeout',
+      { topic: 'bad', command: 'true', timeoutSeconds: -5 },
+      400,
+      /timeoutSeconds must not be less than 1/,
+    ],
+    [
+      'a timeout above the task class limit',
+      { topic: 'bad', command: 'true', timeoutSeconds: 3600 },
+      400,
+      /timeoutSeconds is 3600 but cpu_short jobs may run at most 60 s/,
+    ],
+    [
+      'an unknown task class',
+      { topic: 'bad', command: 'true', taskClass: 'huge' },
+      400,
+      /taskClass must be one of/,
+    ],
+    [
+      'gpu_slurm without Slurm',
+      { topic: 'bad', command: 'true', taskClass: 'gpu_slurm' },
+      422,
+      /gpu_slurm needs a Slurm runtime/,
+    ],
+    [
+      'a bad runAt',
+      { topic: 'bad', command: 'true', runAt: 'tomorrow' },
+      400,
+      /runAt must be a valid ISO 8601/,
+    ],
+    [
+      'a bad backoff',
+      { topic: 'bad', command: 'true', backoff: { factor: 0 } },
+      400,
+      /backoff.factor must not be less than 1/,
+    ],
+    [
+      'a non-string env value',
+      { topic: 'bad', command: 'true', env: { A: 1 } },
+      400,
+      /env must be an object of string values/,
+    ],
     ['a body that is an array', [{ topic: 'bad' }] as unknown as Record<string, unknown>, 400, /./],
-    ['an invalid topic name', { topic: 'bad topic!', command: 'true' }, 400, /topic must be 1-128 letters/],
-    ['a NUL character in a value', { topic: 'bad', command: 'echo \u0000' }, 400, /cannot be stored/],
+    [
+      'an invalid topic name',
+      { topic: 'bad topic!', command: 'true' },
+      400,
+      /topic must be 1-128 letters/,
+    ],
+    [
+      'a NUL character in a value',
+      { topic: 'bad', command: 'echo \u0000' },
+      400,
+      /cannot be stored/,
+    ],
   ];
 
   it.each(bad)('%s -> 4xx with a message', async (_name, body, status, message) => {
@@ -201,19 +357,28 @@ describe('bad input', () => {
   });
 
   it('an oversized body -> 413', async () => {
-    const response = await http('POST', `${api.url}/v1/jobs`, { topic: 'bad', command: 'x'.repeat(6 * 1024 * 1024) });
+    const response = await http('POST', `${api.url}/v1/jobs`, {
+      topic: 'bad',
+      command: 'x'.repeat(6 * 1024 * 1024),
+    });
     expect(response.status).toBe(413);
     expect(response.body.message).toMatch(/the limit is/);
   });
 
   it('a batch with one bad job stores none, and names the job', async () => {
     const response = await http('POST', `${api.url}/v1/jobs/batch`, {
-      jobs: [{ topic: 'bad', command: 'true' }, { topic: 'bad', command: 'true', timeoutSeconds: -1 }],
+      jobs: [
+        { topic: 'bad', command: 'true' },
+        { topic: 'bad', command: 'true', timeoutSeconds: -1 },
+      ],
     });
     expect(response.status).toBe(400);
     expect(response.body.message).toMatch(/jobs\.1\.timeoutSeconds must not be less than 1/);
     const semantic = await http('POST', `${api.url}/v1/jobs/batch`, {
-      jobs: [{ topic: 'bad', command: 'true' }, { topic: 'bad', command: 'true', timeoutSeconds: 100 }],
+      jobs: [
+        { topic: 'bad', command: 'true' },
+        { topic: 'bad', command: 'true', timeoutSeconds: 100 },
+      ],
     });
     expect(semantic.status).toBe(400);
     expect(semantic.body.message).toMatch(/jobs\[1\]\.timeoutSeconds is 100/);
@@ -221,7 +386,9 @@ describe('bad input', () => {
 
   it('ids: unknown -> 404, malformed -> 400, bad query -> 400', async () => {
     expect((await http('GET', `${api.url}/v1/jobs/999999`)).status).toBe(404);
-    expect((await http('GET', `${api.url}/v1/jobs/999999`)).body.message).toBe('job 999999 does not exist');
+    expect((await http('GET', `${api.url}/v1/jobs/999999`)).body.message).toBe(
+      'job 999999 does not exist',
+    );
     expect((await http('POST', `${api.url}/v1/jobs/999999/cancel`)).status).toBe(404);
     expect((await http('GET', `${api.url}/v1/jobs/abc`)).status).toBe(400);
     expect((await http('GET', `${api.url}/v1/jobs/99999999999999999999`)).status).toBe(400);

@@ -10,7 +10,10 @@ export interface TestApi {
 }
 
 /** The real API application, in this process, listening on a free loopback port. */
-export async function startApi(databaseUrl: string, env: Record<string, string> = {}): Promise<TestApi> {
+export async function startApi(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<TestApi> {
   const options = loadApiOptions({ LOG_LEVEL: 'warn', ...env }, databaseUrl);
   const app = await createApiApp(ApiModule.forRoot(options), options);
   await app.listen(0, '127.0.0.1');
@@ -23,7 +26,12 @@ export interface HttpResult<T = any> {
   body: T;
 }
 
-export async function http<T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+export async function http<T = any>(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult<T>> {
   const response = await fetch(url, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },

@@ -17,8 +17,13 @@ export interface ExecutorProcess {
 }
 
 /** A real executor process (the built dist/ one, as `npm test` builds first). */
-export async function startExecutor(databaseUrl: string, id: string, env: Record<string, string> = {}): Promise<ExecutorProcess> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run the tests with npm test, which builds first`);
+export async function startExecutor(
+  databaseUrl: string,
+  id: string,
+  env: Record<string, string> = {},
+): Promise<ExecutorProcess> {
+  if (!existsSync(MAIN))
+    throw new Error(`${MAIN} is missing: run the tests with npm test, which builds first`);
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [MAIN], {
     env: {
@@ -35,7 +40,8 @@ export async function startExecutor(databaseUrl: string, id: string, env: Record
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await waitFor(`executor ${id} to start`, () => {
-    if (child.exitCode !== null) throw new Error(`executor ${id} exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`executor ${id} exited with ${child.exitCode}:\n${output}`);
     return output.includes(`executor ${id} started`);
   });
   return {

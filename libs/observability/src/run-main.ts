@@ -19,7 +19,10 @@ export function runMain(program: string, main: () => Promise<void>): void {
  * On SIGTERM or SIGINT, closes the application (Nest runs every shutdown hook: the
  * executor's graceful stop, the pool's end) and exits 0. A second signal exits at once.
  */
-export function closeOnSignals(app: { close(): Promise<void> }, log: (message: string) => void = () => undefined): void {
+export function closeOnSignals(
+  app: { close(): Promise<void> },
+  log: (message: string) => void = () => undefined,
+): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {

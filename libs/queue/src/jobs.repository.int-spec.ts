@@ -1,4 +1,9 @@
-import { DEFAULT_MAX_ATTEMPTS, InvalidTransitionError, type ClaimedJob, type NewJob } from '@danube/core';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  InvalidTransitionError,
+  type ClaimedJob,
+  type NewJob,
+} from '@danube/core';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { JobsRepository, type AttemptFinish } from './jobs.repository';
 import { JobsService } from './jobs.service';
@@ -11,7 +16,10 @@ let service: JobsService;
 beforeAll(async () => {
   db = await createTestDatabase();
   repo = new JobsRepository(db.pool);
-  service = new JobsService(repo, new Notifier(db.pool), { slurmEnabled: false, maxBatchSize: 1000 });
+  service = new JobsService(repo, new Notifier(db.pool), {
+    slurmEnabled: false,
+    maxBatchSize: 1000,
+  });
 });
 afterAll(() => db.drop());
 beforeEach(() => db.pool.query('TRUNCATE danube.jobs, danube.executors CASCADE'));
@@ -55,7 +63,12 @@ describe('enqueue', () => {
       maxAttempts: DEFAULT_MAX_ATTEMPTS,
       priority: 0,
       attempts: 0,
-      spec: { command: ['true'], env: {}, backoff: { initialSeconds: 1, factor: 2, maxSeconds: 300 }, noRetryExitCodes: [] },
+      spec: {
+        command: ['true'],
+        env: {},
+        backoff: { initialSeconds: 1, factor: 2, maxSeconds: 300 },
+        noRetryExitCodes: [],
+      },
     });
   });
 
@@ -79,7 +92,13 @@ describe('enqueue', () => {
     ]);
     expect(results.map((r) => r.created)).toEqual([true, false, true, false, true]);
     expect(results[3]!.job.id).toBe(results[2]!.job.id);
-    expect(results.map((r) => r.job.spec.command)).toEqual([['echo', '1'], ['true'], ['echo', '3'], ['echo', '3'], ['echo', '5']]);
+    expect(results.map((r) => r.job.spec.command)).toEqual([
+      ['echo', '1'],
+      ['true'],
+      ['echo', '3'],
+      ['echo', '3'],
+      ['echo', '5'],
+    ]);
     expect(await count()).toBe(4);
   });
 
@@ -87,13 +106,19 @@ describe('enqueue', () => {
     await expect(service.enqueueMany([job(), job({ timeoutSeconds: 600 }), job()])).rejects.toThrow(
       'jobs[1].timeoutSeconds is 600 but cpu_short jobs may run at most 60 s',
     );
-    await expect(service.enqueueMany([job(), job({ taskClass: 'gpu_slurm' })])).rejects.toThrow('jobs[1].taskClass');
+    await expect(service.enqueueMany([job(), job({ taskClass: 'gpu_slurm' })])).rejects.toThrow(
+      'jobs[1].taskClass',
+    );
     expect(await count()).toBe(0);
   });
 
   it('refuses reserved and malformed env names', async () => {
-    await expect(service.enqueue(job({ env: { DANUBE_JOB_ID: 'x' } }))).rejects.toThrow('env.DANUBE_JOB_ID uses the DANUBE_ prefix');
-    await expect(service.enqueue(job({ env: { '1BAD': 'x' } }))).rejects.toThrow('env.1BAD is not a valid environment variable name');
+    await expect(service.enqueue(job({ env: { DANUBE_JOB_ID: 'x' } }))).rejects.toThrow(
+      'env.DANUBE_JOB_ID uses the DANUBE_ prefix',
+    );
+    await expect(service.enqueue(job({ env: { '1BAD': 'x' } }))).rejects.toThrow(
+      'env.1BAD is not a valid environment variable name',
+    );
     expect(await count()).toBe(0);
   });
 });
@@ -105,7 +130,9 @@ describe('claim', () => {
     const low2 = await service.enqueue(job({ priority: 0 }));
     const claimed = await repo.claim('e1', ['a'], 10, LEASE);
     expect(claimed.map((j) => j.id)).toEqual([high.job.id, low.job.id, low2.job.id]);
-    expect(claimed.every((j) => j.status === 'claimed' && j.attempts === 1 && j.leaseOwner === 'e1')).toBe(true);
+    expect(
+      claimed.every((j) => j.status === 'claimed' && j.attempts === 1 && j.leaseOwner === 'e1'),
+    ).toBe(true);
   });
 
   it('claims only due jobs of its topics', async () => {
@@ -118,7 +145,9 @@ describe('claim', () => {
   });
 
   it('never hands one job to two claimers', async () => {
-    await service.enqueueMany(Array.from({ length: 1000 }, (_, i) => job({ topic: i % 2 ? 'a' : 'b' })));
+    await service.enqueueMany(
+      Array.from({ length: 1000 }, (_, i) => job({ topic: i % 2 ? 'a' : 'b' })),
+    );
     const claimers = Array.from({ length: 8 }, (_, i) =>
       (async () => {
         const ids: string[] = [];
@@ -141,7 +170,11 @@ describe('fencing by lease token', () => {
     const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
     const stale = { ...claimed!, leaseToken: '00000000-0000-4000-8000-000000000000' };
     expect(await repo.finish('e1', 'inline', [finishOf(stale)])).toEqual(new Set());
-    expect(await repo.finish('e1', 'inline', [finishOf(stale, { nextStatus: 'failed', outcome: 'failed', errorCategory: 'transient' })])).toEqual(new Set());
+    expect(
+      await repo.finish('e1', 'inline', [
+        finishOf(stale, { nextStatus: 'failed', outcome: 'failed', errorCategory: 'transient' }),
+      ]),
+    ).toEqual(new Set());
     const after = await repo.findById(claimed!.id);
     expect(after).toMatchObject({ status: 'claimed', leaseOwner: 'e1', result: null, error: null });
     expect(await repo.executions(claimed!.id)).toEqual([]);
@@ -154,9 +187,17 @@ describe('fencing by lease token', () => {
     expect(await repo.reapExpiredLeases()).toHaveLength(1);
     const [second] = await repo.claim('e2', ['a'], 1, LEASE);
     expect(second!.id).toBe(first!.id);
-    expect(await repo.markRunning([{ id: first!.id, leaseToken: first!.leaseToken, startedAt: new Date(), runtimeRef: 'x' }])).toEqual(new Map());
-    expect(await repo.finish('e1', 'inline', [finishOf(first!, { result: 'stale' })])).toEqual(new Set());
-    expect(await repo.finish('e2', 'inline', [finishOf(second!, { result: 'fresh' })])).toEqual(new Set([second!.id]));
+    expect(
+      await repo.markRunning([
+        { id: first!.id, leaseToken: first!.leaseToken, startedAt: new Date(), runtimeRef: 'x' },
+      ]),
+    ).toEqual(new Map());
+    expect(await repo.finish('e1', 'inline', [finishOf(first!, { result: 'stale' })])).toEqual(
+      new Set(),
+    );
+    expect(await repo.finish('e2', 'inline', [finishOf(second!, { result: 'fresh' })])).toEqual(
+      new Set([second!.id]),
+    );
     const done = await repo.findById(first!.id);
     expect(done).toMatchObject({ status: 'succeeded', result: 'fresh', leaseOwner: null });
     expect((await repo.executions(first!.id)).map((e) => e.executorId)).toEqual(['e2']);
@@ -177,15 +218,30 @@ describe('transitions the database refuses', () => {
     await service.enqueue(job());
     const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
     await repo.finish('e1', 'inline', [finishOf(claimed!)]);
-    await expect(service.cancel(claimed!.id)).rejects.toThrow(new InvalidTransitionError(claimed!.id, 'succeeded', 'cancelled'));
-    expect(await repo.finish('e1', 'inline', [finishOf(claimed!, { nextStatus: 'failed', outcome: 'failed' })])).toEqual(new Set());
+    await expect(service.cancel(claimed!.id)).rejects.toThrow(
+      new InvalidTransitionError(claimed!.id, 'succeeded', 'cancelled'),
+    );
+    expect(
+      await repo.finish('e1', 'inline', [
+        finishOf(claimed!, { nextStatus: 'failed', outcome: 'failed' }),
+      ]),
+    ).toEqual(new Set());
     expect((await repo.findById(claimed!.id))!.status).toBe('succeeded');
   });
 
   it('cannot retry a job that has not failed, nor mark running a job that is not claimed', async () => {
     const { job: queued } = await service.enqueue(job());
     await expect(service.retry(queued.id)).rejects.toThrow('is queued and cannot become queued');
-    expect(await repo.markRunning([{ id: queued.id, leaseToken: '00000000-0000-4000-8000-000000000000', startedAt: new Date(), runtimeRef: null }])).toEqual(new Map());
+    expect(
+      await repo.markRunning([
+        {
+          id: queued.id,
+          leaseToken: '00000000-0000-4000-8000-000000000000',
+          startedAt: new Date(),
+          runtimeRef: null,
+        },
+      ]),
+    ).toEqual(new Map());
     expect((await repo.findById(queued.id))!.status).toBe('queued');
   });
 
@@ -198,13 +254,22 @@ describe('transitions the database refuses', () => {
     const requested = await service.cancel(other.id);
     expect(requested.status).toBe('claimed');
     expect(requested.cancelRequestedAt).not.toBeNull();
-    expect(await repo.renewLeases('e1', [other.id], LEASE)).toEqual([{ id: other.id, leaseToken: claimed!.leaseToken, cancelRequested: true }]);
+    expect(await repo.renewLeases('e1', [other.id], LEASE)).toEqual([
+      { id: other.id, leaseToken: claimed!.leaseToken, cancelRequested: true },
+    ]);
   });
 
   it('retries a failed job with a fresh budget of attempts', async () => {
     await service.enqueue(job({ maxAttempts: 2 }));
     const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
-    await repo.finish('e1', 'inline', [finishOf(claimed!, { nextStatus: 'failed', outcome: 'failed', errorCategory: 'permanent', message: 'no' })]);
+    await repo.finish('e1', 'inline', [
+      finishOf(claimed!, {
+        nextStatus: 'failed',
+        outcome: 'failed',
+        errorCategory: 'permanent',
+        message: 'no',
+      }),
+    ]);
     const retried = await service.retry(claimed!.id);
     expect(retried).toMatchObject({ status: 'queued', attempts: 1, maxAttempts: 3, error: null });
   });
@@ -214,13 +279,25 @@ describe('reaper', () => {
   it('returns expired leases to the queue keeping runtime_ref, and cancels those asked to', async () => {
     await service.enqueueMany([job(), job()]);
     const [a, b] = await repo.claim('e1', ['a'], 2, 1000);
-    await repo.markRunning([{ id: a!.id, leaseToken: a!.leaseToken, startedAt: new Date(), runtimeRef: 'process:host:1' }]);
+    await repo.markRunning([
+      { id: a!.id, leaseToken: a!.leaseToken, startedAt: new Date(), runtimeRef: 'process:host:1' },
+    ]);
     await service.cancel(b!.id);
     expect(await repo.reapExpiredLeases()).toEqual([]);
     await db.pool.query("UPDATE danube.jobs SET lease_expires_at = now() - interval '1 second'");
     const reaped = await repo.reapExpiredLeases();
-    expect(reaped.map((r) => [r.id, r.status]).sort()).toEqual([[a!.id, 'queued'], [b!.id, 'cancelled']].sort());
-    expect(await repo.findById(a!.id)).toMatchObject({ status: 'queued', runtimeRef: 'process:host:1', leaseOwner: null, attempts: 1 });
+    expect(reaped.map((r) => [r.id, r.status]).sort()).toEqual(
+      [
+        [a!.id, 'queued'],
+        [b!.id, 'cancelled'],
+      ].sort(),
+    );
+    expect(await repo.findById(a!.id)).toMatchObject({
+      status: 'queued',
+      runtimeRef: 'process:host:1',
+      leaseOwner: null,
+      attempts: 1,
+    });
     // The attempt is still the same one: the next claim adopts it rather than counting a new attempt.
     const [again] = await repo.claim('e2', ['a'], 1, LEASE);
     expect(again).toMatchObject({ id: a!.id, attempts: 1, runtimeRef: 'process:host:1' });

@@ -221,7 +221,11 @@ export class JobsRepository {
     return new Set(rows.map((r) => r.job_id));
   }
 
-  async renewLeases(executorId: string, jobIds: string[], leaseMs: number): Promise<LeaseRenewal[]> {
+  async renewLeases(
+    executorId: string,
+    jobIds: string[],
+    leaseMs: number,
+  ): Promise<LeaseRenewal[]> {
     if (jobIds.length === 0) return [];
     const { rows } = await this.pool.query<{
       id: string;

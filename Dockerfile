@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+
+# One image for every Danube process: the API (default), the executor, and the other
+# entry points under dist/apps/*. Pick one with the command, e.g.
+#   docker run danube node dist/apps/executor/src/main.js
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- build: install everything, compile, then drop the dev dependencies ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+
+# Install scripts are skipped: the only production packages with one are the embedded
+# Postgres binaries (not used in containers: DATABASE_URL is always set) and telemetry.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
+COPY tsconfig.json tsconfig.build.json ./
+COPY apps ./apps
+COPY libs ./libs
+RUN npm run build \
+ && npm prune --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+# ---- runtime: compiled code, production node_modules and the migrations ----
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+
+# The migration runner finds the project root by walking up for a folder holding both
+# migrations/ and package.json, so both live in /app beside dist/. Files stay root-owned
+# (read-only for the app); jobs run under $TMPDIR (/tmp/danube-work), writable by node.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY migrations ./migrations
+
+# The official Node images ship an unprivileged "node" user (uid 1000).
+USER node
+
+EXPOSE 3000
+CMD ["node", "dist/apps/api/src/main.js"]
