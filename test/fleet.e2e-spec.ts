@@ -213,3 +213,35 @@ it('SIGTERM lets running jobs finish within the grace period, then releases the 
   expect(fleet.items.find((e: { id: string }) => e.id === 'graceful').state).toBe('stopped');
   await http('POST', `${api.url}/v1/jobs/${long}/cancel`);
 });
+
+it('NOTIFY wakes an idle executor at once; polling finds jobs that came without one', async () => {
+  await executor('notified', {
+    EXECUTOR_TOPICS: 'notify',
+    DANUBE_RUNTIME: 'inline',
+    EXECUTOR_POLL_INTERVAL: '60000',
+  });
+  const submittedAt = Date.now();
+  const { body } = await http('POST', `${api.url}/v1/jobs`, { topic: 'notify', command: 'true' });
+  // The poll interval is a minute: only the NOTIFY can have woken the executor this soon.
+  await waitFor(
+    'the notified job to succeed',
+    async () => (await http('GET', `${api.url}/v1/jobs/${body.id}`)).body.status === 'succeeded',
+    5000,
+  );
+  expect(Date.now() - submittedAt).toBeLessThan(5000);
+
+  await executor('polling', {
+    EXECUTOR_TOPICS: 'silent',
+    DANUBE_RUNTIME: 'inline',
+    EXECUTOR_POLL_INTERVAL: '300',
+  });
+  const [row] = await query<{ id: string }>(`
+    INSERT INTO danube.jobs (topic, task_class, max_attempts, timeout_seconds, spec)
+    VALUES ('silent', 'cpu_short', 1, 60, '{"command": ["true"], "env": {}, "backoff": {"initialSeconds": 1, "factor": 2, "maxSeconds": 1}, "noRetryExitCodes": []}')
+    RETURNING id`);
+  await waitFor(
+    'the silently inserted job to succeed',
+    async () => (await http('GET', `${api.url}/v1/jobs/${row!.id}`)).body.status === 'succeeded',
+    5000,
+  );
+});

@@ -10,7 +10,7 @@ import { StandaloneModule } from './standalone.module';
 
 /**
  * `npm start`: everything on one laptop. Without DATABASE_URL it runs an embedded
- * Postgres whose data stays in ./.danube/pg; then it migrates, serves the API and runs one
+ * Postgres whose data stays in ./.danube/pg (DANUBE_DATA_DIR/pg); then it migrates, serves the API and runs one
  * executor (process runtime, every topic), and runs a first job to show it all works.
  */
 runMain('danube', async () => {
@@ -18,7 +18,7 @@ runMain('danube', async () => {
   let embedded: EmbeddedPostgres | null = null;
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
-    const dataDir = join(projectRoot(), '.danube', 'pg');
+    const dataDir = join(process.env.DANUBE_DATA_DIR ?? join(projectRoot(), '.danube'), 'pg');
     process.stdout.write(`Starting an embedded Postgres in ${dataDir} ...\n`);
     embedded = await startEmbeddedPostgres({
       dataDir,
@@ -39,7 +39,8 @@ runMain('danube', async () => {
   );
   await app.listen(apiOptions.port, apiOptions.host);
   closeOnSignals(app, (message) => logger.log(message));
-  const url = `http://${apiOptions.host === '0.0.0.0' ? '127.0.0.1' : apiOptions.host}:${apiOptions.port}`;
+  const port = (app.getHttpServer().address() as { port: number }).port;
+  const url = `http://${apiOptions.host === '0.0.0.0' ? '127.0.0.1' : apiOptions.host}:${port}`;
 
   process.stdout.write(
     [
