@@ -71,7 +71,25 @@ export interface Job {
   cancelRequestedAt: Date | null;
 }
 
-/** A job as an executor holds it after a claim: the job plus the fencing token of its lease. */
-export interface ClaimedJob extends Job {
+/**
+ * A job as an executor holds it after a claim: what it needs to run the attempt, plus the
+ * fencing token of its lease. Fewer columns than Job: claims are the hottest read there is.
+ */
+export interface ClaimedJob {
+  id: string;
+  tenant: string;
+  topic: string;
+  taskClass: TaskClass;
+  priority: number;
+  runAt: Date;
+  /** The attempt being run: claims count attempts, except when adopting a running one. */
+  attempts: number;
+  maxAttempts: number;
+  timeoutSeconds: number;
+  spec: JobSpec;
+  labels: Record<string, string>;
+  /** Set when the attempt was started by an executor that lost its lease: adopt it. */
+  runtimeRef: string | null;
+  startedAt: Date | null;
   leaseToken: string;
 }

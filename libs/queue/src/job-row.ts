@@ -57,7 +57,39 @@ export function toJob(row: JobRow): Job {
   };
 }
 
-export function toClaimedJob(row: JobRow): ClaimedJob {
-  if (row.lease_token === null) throw new Error(`claimed job ${row.id} has no lease token`);
-  return { ...toJob(row), leaseToken: row.lease_token };
+export type ClaimedRow = Pick<
+  JobRow,
+  | 'id'
+  | 'tenant'
+  | 'topic'
+  | 'task_class'
+  | 'priority'
+  | 'run_at'
+  | 'attempts'
+  | 'max_attempts'
+  | 'timeout_seconds'
+  | 'spec'
+  | 'labels'
+  | 'runtime_ref'
+  | 'started_at'
+> & { lease_token: string };
+
+export function toClaimedJob(row: ClaimedRow): ClaimedJob {
+  const { maxAttempts: _budget, ...spec } = row.spec;
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    topic: row.topic,
+    taskClass: row.task_class,
+    priority: row.priority,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    timeoutSeconds: row.timeout_seconds,
+    spec,
+    labels: row.labels,
+    runtimeRef: row.runtime_ref,
+    startedAt: row.started_at,
+    leaseToken: row.lease_token,
+  };
 }

@@ -9,7 +9,7 @@ import {
   type JobStatus,
 } from '@danube/core';
 import type { Pool, PoolClient } from 'pg';
-import { toClaimedJob, toJob, type JobRow } from './job-row';
+import { toClaimedJob, toJob, type ClaimedRow, type JobRow } from './job-row';
 import * as sql from './jobs.sql';
 
 /** A job ready for INSERT_JOBS: every default already filled in. */
@@ -94,6 +94,14 @@ const CANCEL_AT_ONCE: JobStatus[] = ['blocked', 'queued'];
 /** Statuses where a cancel is a request the lease holder carries out. */
 const CANCEL_BY_REQUEST: JobStatus[] = [...LEASED_STATUSES];
 
+/**
+ * A named query: Postgres parses and plans it once per connection instead of on every
+ * call (about a millisecond saved per statement on the hot path).
+ */
+function prepared(name: string, text: string, values: unknown[]) {
+  return { name, text, values };
+}
+
 /** Something to run a query on: the pool, or one client inside a transaction. */
 export type Queryable = Pick<Pool, 'query'> | PoolClient;
 
@@ -112,7 +120,9 @@ export class JobsRepository {
   }
 
   async insert(jobs: JobInsert[]): Promise<Job[]> {
-    const { rows } = await this.pool.query<JobRow>(sql.INSERT_JOBS, [JSON.stringify(jobs)]);
+    const { rows } = await this.pool.query<JobRow>(
+      prepared('insert_jobs', sql.INSERT_JOBS, [JSON.stringify(jobs)]),
+    );
     return rows.map(toJob);
   }
 
@@ -154,15 +164,11 @@ export class JobsRepository {
     limit: number,
     leaseMs: number,
   ): Promise<ClaimedJob[]> {
-    const { rows } =
-      topics === null
-        ? await this.pool.query<JobRow>(sql.CLAIM_JOBS_ANY_TOPIC, [executorId, limit, leaseMs])
-        : await this.pool.query<JobRow>(sql.CLAIM_JOBS_BY_TOPIC, [
-            topics,
-            executorId,
-            limit,
-            leaseMs,
-          ]);
+    const wanted = topics ?? (await this.queuedTopics());
+    if (wanted.length === 0) return [];
+    const { rows } = await this.pool.query<ClaimedRow>(
+      prepared('claim_jobs', sql.CLAIM_JOBS, [wanted, executorId, limit, leaseMs]),
+    );
     return rows
       .map(toClaimedJob)
       .sort(
@@ -171,6 +177,14 @@ export class JobsRepository {
           a.runAt.getTime() - b.runAt.getTime() ||
           Number(BigInt(a.id) - BigInt(b.id)),
       );
+  }
+
+  /** Topics that have queued jobs (due or not). */
+  async queuedTopics(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ topic: string }>(
+      prepared('queued_topics', sql.QUEUED_TOPICS, []),
+    );
+    return rows.map((r) => r.topic);
   }
 
   /** claimed -> running; returns the ids moved and whether each has a pending cancel. */
@@ -183,8 +197,10 @@ export class JobsRepository {
       runtime_ref: s.runtimeRef,
     }));
     const { rows } = await this.pool.query<{ id: string; cancel_requested: boolean }>(
-      sql.MARK_JOBS_RUNNING,
-      [JSON.stringify(payload), fromStatuses('running')],
+      prepared('mark_jobs_running', sql.MARK_JOBS_RUNNING, [
+        JSON.stringify(payload),
+        fromStatuses('running'),
+      ]),
     );
     return new Map(rows.map((r) => [r.id, { cancelRequested: r.cancel_requested }]));
   }
@@ -212,12 +228,14 @@ export class JobsRepository {
       started_at: f.startedAt?.toISOString() ?? null,
       finished_at: f.finishedAt.toISOString(),
     }));
-    const { rows } = await this.pool.query<{ job_id: string }>(sql.FINISH_ATTEMPTS, [
-      JSON.stringify(payload),
-      executorId,
-      runtime,
-      [...LEASED_STATUSES],
-    ]);
+    const { rows } = await this.pool.query<{ job_id: string }>(
+      prepared('finish_attempts', sql.FINISH_ATTEMPTS, [
+        JSON.stringify(payload),
+        executorId,
+        runtime,
+        [...LEASED_STATUSES],
+      ]),
+    );
     return new Set(rows.map((r) => r.job_id));
   }
 
@@ -231,7 +249,14 @@ export class JobsRepository {
       id: string;
       lease_token: string;
       cancel_requested: boolean;
-    }>(sql.RENEW_LEASES, [executorId, leaseMs, [...LEASED_STATUSES], jobIds]);
+    }>(
+      prepared('renew_leases', sql.RENEW_LEASES, [
+        executorId,
+        leaseMs,
+        [...LEASED_STATUSES],
+        jobIds,
+      ]),
+    );
     return rows.map((r) => ({
       id: r.id,
       leaseToken: r.lease_token,
@@ -244,7 +269,7 @@ export class JobsRepository {
   ): Promise<{ id: string; topic: string; status: JobStatus }[]> {
     const { rows } = await this.pool.query<{ id: string; topic: string; status: JobStatus }>(
       sql.REAP_EXPIRED_LEASES,
-      [[...LEASED_STATUSES], limit],
+      [limit],
     );
     return rows;
   }

@@ -5,6 +5,11 @@
  * time: a write from an executor whose lease was taken over matches no row.
  */
 
+/** What an executor needs of a job it claimed (see ClaimedJob). */
+const CLAIMED_COLUMNS = `
+  j.id, j.tenant, j.topic, j.task_class, j.priority, j.run_at, j.attempts, j.max_attempts,
+  j.timeout_seconds, j.spec, j.labels, j.runtime_ref, j.lease_token, j.started_at`;
+
 const JOB_COLUMNS = `
   j.id, j.tenant, j.topic, j.task_class, j.status, j.priority, j.run_at, j.attempts,
   j.max_attempts, j.timeout_seconds, j.spec, j.labels, j.idempotency_key, j.runtime_ref,
@@ -52,14 +57,14 @@ export const LIST_JOBS = `
  * Claims up to $3 due jobs of the topics in $1 for executor $2, best first
  * (priority, then run_at, then id: FIFO within a priority).
  *
- * Index: each topic is read from its own range of jobs_claim_by_topic, which is already
- * in claim order, so a claim reads about batch x topics index entries however deep the
- * queue is; the outer ORDER BY merges those few rows. Locking: FOR UPDATE SKIP LOCKED
- * makes concurrent claimers pass over each other's candidates instead of waiting, so no
- * job is claimed twice and no claimer blocks. A job that comes back from an expired lease
- * with a runtime_ref keeps its attempt number: the claimer first tries to adopt the attempt.
+ * Index: each topic is read from its own range of jobs_claim, which is already in claim
+ * order, so a claim reads about batch x topics index entries however deep the queue is;
+ * the outer ORDER BY merges those few rows. Locking: FOR UPDATE SKIP LOCKED makes
+ * concurrent claimers pass over each other's candidates instead of waiting, so no job is
+ * claimed twice and no claimer blocks. A job that comes back from an expired lease with a
+ * runtime_ref keeps its attempt number: the claimer first tries to adopt the attempt.
  */
-export const CLAIM_JOBS_BY_TOPIC = `
+export const CLAIM_JOBS = `
   WITH candidates AS (
     SELECT c.id, c.priority, c.run_at
     FROM unnest($1::text[]) AS t(topic)
@@ -82,27 +87,21 @@ export const CLAIM_JOBS_BY_TOPIC = `
     claimed_at = now()
   FROM candidates c
   WHERE j.id = c.id
-  RETURNING ${JOB_COLUMNS}`;
+  RETURNING ${CLAIMED_COLUMNS}`;
 
-/** The same claim for executors that serve every topic, on jobs_claim_any_topic. */
-export const CLAIM_JOBS_ANY_TOPIC = `
-  WITH candidates AS (
-    SELECT q.id FROM danube.jobs q
-    WHERE q.status = 'queued' AND q.run_at <= now()
-    ORDER BY q.priority DESC, q.run_at, q.id
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
+/**
+ * The topics that have queued jobs, for executors serving ALL topics: a loose index scan
+ * that jumps from one topic to the next in jobs_claim, one index probe per topic, instead
+ * of reading every queued row.
+ */
+export const QUEUED_TOPICS = `
+  WITH RECURSIVE topics(topic) AS (
+    (SELECT topic FROM danube.jobs WHERE status = 'queued' ORDER BY topic LIMIT 1)
+    UNION ALL
+    SELECT (SELECT q.topic FROM danube.jobs q WHERE q.status = 'queued' AND q.topic > t.topic ORDER BY q.topic LIMIT 1)
+    FROM topics t WHERE t.topic IS NOT NULL
   )
-  UPDATE danube.jobs j SET
-    status = 'claimed',
-    attempts = CASE WHEN j.runtime_ref IS NULL THEN j.attempts + 1 ELSE j.attempts END,
-    lease_owner = $1,
-    lease_token = gen_random_uuid(),
-    lease_expires_at = now() + $3 * interval '1 millisecond',
-    claimed_at = now()
-  FROM candidates c
-  WHERE j.id = c.id
-  RETURNING ${JOB_COLUMNS}`;
+  SELECT topic FROM topics WHERE topic IS NOT NULL`;
 
 /**
  * claimed -> running for a batch of started attempts, fenced by lease token. Returns the
@@ -174,11 +173,11 @@ export const RENEW_LEASES = `
  */
 export const REAP_EXPIRED_LEASES = `
   WITH expired AS (
+    -- Written out (not a parameter) so that the planner can use the partial index jobs_leased.
     SELECT id FROM danube.jobs
-    WHERE lease_owner IS NOT NULL AND lease_expires_at < now()
-      AND status = ANY($1::danube.job_status[])
+    WHERE status IN ('claimed', 'running') AND lease_expires_at < now()
     ORDER BY lease_expires_at
-    LIMIT $2
+    LIMIT $1
     FOR UPDATE SKIP LOCKED
   )
   UPDATE danube.jobs j SET
