@@ -62,15 +62,14 @@ CREATE INDEX jobs_claim ON danube.jobs (topic, priority DESC, run_at, id)
 CREATE INDEX jobs_leased ON danube.jobs (lease_owner) WHERE status IN ('claimed', 'running');
 CREATE UNIQUE INDEX jobs_idempotency ON danube.jobs (tenant, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
--- Listing by topic and status, newest first (keyset on id).
-CREATE INDEX jobs_topic_status ON danube.jobs (topic, status, id);
+-- No index for listing (GET /v1/jobs?topic=&status=): every index costs every transition
+-- of every job, and listings read newest-first along the primary key instead.
 
 -- executions and job_logs carry no foreign key to jobs: checking one costs a row lock on
 -- the job for every attempt and log batch recorded, on the hottest path there is. They are
 -- written only by the statements that finish attempts (fenced by lease), and deleted with
 -- their jobs by retention.
 CREATE TABLE danube.executions (
-  id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   job_id         bigint NOT NULL,
   attempt        integer NOT NULL,
   executor_id    text NOT NULL,
@@ -83,10 +82,11 @@ CREATE TABLE danube.executions (
   stderr_tail    text,
   started_at     timestamptz,
   finished_at    timestamptz NOT NULL DEFAULT now(),
+  -- One row per attempt: an attempt is numbered once, by the claim that starts it.
+  PRIMARY KEY (job_id, attempt),
   CONSTRAINT executions_outcome_valid
     CHECK (outcome IN ('succeeded', 'failed', 'timed_out', 'cancelled'))
 );
-CREATE INDEX executions_by_job ON danube.executions (job_id, attempt);
 
 -- Log lines of each attempt, written in batches by the executor.
 CREATE TABLE danube.job_logs (

@@ -10,6 +10,14 @@ import type { BenchSystem, DrainResult } from './system';
 
 const TOPIC = 'bench';
 
+/**
+ * Claim batch and concurrency for the drain: 200 jobs per claim, like graphile-worker's local
+ * queue (500 per fetch) and pg-boss's batch fetch, sized so that a claim and a batch of
+ * completions each cost one commit per few hundred jobs. BENCH_DANUBE_BATCH overrides it
+ * (e.g. 50, the executor's figure of merit at its small default batches).
+ */
+const BATCH = Number(process.env.BENCH_DANUBE_BATCH ?? 200);
+
 function service(pool: Pool): JobsService {
   return new JobsService(new JobsRepository(pool), new Notifier(pool), {
     slurmEnabled: false,
@@ -25,8 +33,8 @@ function executor(
   const options = loadExecutorOptions({
     DANUBE_RUNTIME: 'inline',
     EXECUTOR_TOPICS: TOPIC,
-    EXECUTOR_BATCH_SIZE: '50',
-    EXECUTOR_CONCURRENCY: '200',
+    EXECUTOR_BATCH_SIZE: String(BATCH),
+    EXECUTOR_CONCURRENCY: String(BATCH * 5),
     EXECUTOR_POLL_INTERVAL: '1000',
     EXECUTOR_INSTANCE_ID: `bench-${hostname()}-${process.pid}`,
     ...env,

@@ -60,7 +60,6 @@ export interface LogLine {
 }
 
 export interface Execution {
-  id: string;
   jobId: string;
   attempt: number;
   executorId: string;
@@ -190,15 +189,12 @@ export class JobsRepository {
   /** claimed -> running; returns the ids moved and whether each has a pending cancel. */
   async markRunning(starts: AttemptStart[]): Promise<Map<string, { cancelRequested: boolean }>> {
     if (starts.length === 0) return new Map();
-    const payload = starts.map((s) => ({
-      id: s.id,
-      lease_token: s.leaseToken,
-      started_at: s.startedAt.toISOString(),
-      runtime_ref: s.runtimeRef,
-    }));
     const { rows } = await this.pool.query<{ id: string; cancel_requested: boolean }>(
       prepared('mark_jobs_running', sql.MARK_JOBS_RUNNING, [
-        JSON.stringify(payload),
+        starts.map((s) => s.id),
+        starts.map((s) => s.leaseToken),
+        starts.map((s) => s.startedAt),
+        starts.map((s) => s.runtimeRef),
         fromStatuses('running'),
       ]),
     );
@@ -206,31 +202,25 @@ export class JobsRepository {
   }
 
   /** Ends attempts and records their executions; returns the ids whose lease still held. */
-  async finish(
-    executorId: string,
-    runtime: string,
-    finishes: AttemptFinish[],
-  ): Promise<Set<string>> {
+  async finish(executorId: string, runtime: string, finishes: AttemptFinish[]): Promise<Set<string>> {
     if (finishes.length === 0) return new Set();
-    const payload = finishes.map((f) => ({
-      id: f.id,
-      lease_token: f.leaseToken,
-      attempt: f.attempt,
-      next_status: f.nextStatus,
-      outcome: f.outcome,
-      retry_at: f.retryAt?.toISOString() ?? null,
-      error_category: f.errorCategory,
-      message: f.message,
-      exit_code: f.exitCode,
-      stderr_tail: f.stderrTail,
-      result: f.result === undefined ? null : f.result,
-      runtime_ref: f.runtimeRef,
-      started_at: f.startedAt?.toISOString() ?? null,
-      finished_at: f.finishedAt.toISOString(),
-    }));
+    const column = <T>(pick: (f: AttemptFinish) => T) => finishes.map(pick);
     const { rows } = await this.pool.query<{ job_id: string }>(
       prepared('finish_attempts', sql.FINISH_ATTEMPTS, [
-        JSON.stringify(payload),
+        column((f) => f.id),
+        column((f) => f.leaseToken),
+        column((f) => f.attempt),
+        column((f) => f.nextStatus),
+        column((f) => f.outcome),
+        column((f) => f.retryAt),
+        column((f) => f.errorCategory),
+        column((f) => f.message),
+        column((f) => f.exitCode),
+        column((f) => f.stderrTail),
+        column((f) => (f.result === undefined || f.result === null ? null : JSON.stringify(f.result))),
+        column((f) => f.runtimeRef),
+        column((f) => f.startedAt),
+        column((f) => f.finishedAt),
         executorId,
         runtime,
         [...LEASED_STATUSES],
@@ -294,7 +284,6 @@ export class JobsRepository {
   async executions(jobId: string): Promise<Execution[]> {
     const { rows } = await this.pool.query(sql.SELECT_EXECUTIONS, [jobId]);
     return rows.map((r) => ({
-      id: r.id,
       jobId: r.job_id,
       attempt: r.attempt,
       executorId: r.executor_id,

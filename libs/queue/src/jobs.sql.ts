@@ -113,8 +113,8 @@ export const MARK_JOBS_RUNNING = `
     status = 'running',
     started_at = s.started_at,
     runtime_ref = s.runtime_ref
-  FROM jsonb_to_recordset($1::jsonb) AS s(id bigint, lease_token uuid, started_at timestamptz, runtime_ref text)
-  WHERE j.id = s.id AND j.lease_token = s.lease_token AND j.status = ANY($2::danube.job_status[])
+  FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[]) AS s(id, lease_token, started_at, runtime_ref)
+  WHERE j.id = s.id AND j.lease_token = s.lease_token AND j.status = ANY($5::danube.job_status[])
   RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested`;
 
 /**
@@ -125,11 +125,12 @@ export const MARK_JOBS_RUNNING = `
  */
 export const FINISH_ATTEMPTS = `
   WITH done AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(
-      id bigint, lease_token uuid, attempt integer, next_status danube.job_status,
-      outcome danube.job_status, retry_at timestamptz, error_category danube.error_category,
-      message text, exit_code integer, stderr_tail text, result jsonb, runtime_ref text,
-      started_at timestamptz, finished_at timestamptz)
+    SELECT * FROM unnest(
+      $1::bigint[], $2::uuid[], $3::integer[], $4::danube.job_status[], $5::danube.job_status[],
+      $6::timestamptz[], $7::danube.error_category[], $8::text[], $9::integer[], $10::text[],
+      $11::jsonb[], $12::text[], $13::timestamptz[], $14::timestamptz[]
+    ) AS d(id, lease_token, attempt, next_status, outcome, retry_at, error_category, message,
+           exit_code, stderr_tail, result, runtime_ref, started_at, finished_at)
   ), finished AS (
     UPDATE danube.jobs j SET
       status = d.next_status,
@@ -144,16 +145,19 @@ export const FINISH_ATTEMPTS = `
       lease_token = NULL,
       lease_expires_at = NULL
     FROM done d
-    WHERE j.id = d.id AND j.lease_token = d.lease_token AND j.status = ANY($4::danube.job_status[])
+    WHERE j.id = d.id AND j.lease_token = d.lease_token AND j.status = ANY($17::danube.job_status[])
     RETURNING j.id
+  ), recorded AS (
+    INSERT INTO danube.executions (
+      job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category, message,
+      exit_code, stderr_tail, started_at, finished_at)
+    SELECT d.id, d.attempt, $15, $16, d.runtime_ref, d.outcome, d.error_category, d.message,
+           d.exit_code, d.stderr_tail, d.started_at, d.finished_at
+    FROM done d JOIN finished f ON f.id = d.id
+    -- Never expected; if it happens, a record that exists must not fail the whole batch.
+    ON CONFLICT (job_id, attempt) DO NOTHING
   )
-  INSERT INTO danube.executions (
-    job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category, message,
-    exit_code, stderr_tail, started_at, finished_at)
-  SELECT d.id, d.attempt, $2, $3, d.runtime_ref, d.outcome, d.error_category, d.message,
-         d.exit_code, d.stderr_tail, d.started_at, d.finished_at
-  FROM done d JOIN finished f ON f.id = d.id
-  RETURNING job_id`;
+  SELECT id AS job_id FROM finished`;
 
 /**
  * Renews the leases of the jobs an executor is running ($4), in one statement whatever
@@ -218,9 +222,9 @@ export const RETRY_JOB = `
   RETURNING ${JOB_COLUMNS}`;
 
 export const SELECT_EXECUTIONS = `
-  SELECT id, job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category,
+  SELECT job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category,
          message, exit_code, stderr_tail, started_at, finished_at
-  FROM danube.executions WHERE job_id = $1 ORDER BY attempt, id`;
+  FROM danube.executions WHERE job_id = $1 ORDER BY attempt`;
 
 export const INSERT_LOG_LINES = `
   INSERT INTO danube.job_logs (job_id, attempt, stream, line, logged_at)
