@@ -202,7 +202,11 @@ export class JobsRepository {
   }
 
   /** Ends attempts and records their executions; returns the ids whose lease still held. */
-  async finish(executorId: string, runtime: string, finishes: AttemptFinish[]): Promise<Set<string>> {
+  async finish(
+    executorId: string,
+    runtime: string,
+    finishes: AttemptFinish[],
+  ): Promise<Set<string>> {
     if (finishes.length === 0) return new Set();
     const column = <T>(pick: (f: AttemptFinish) => T) => finishes.map(pick);
     const { rows } = await this.pool.query<{ job_id: string }>(
@@ -217,7 +221,9 @@ export class JobsRepository {
         column((f) => f.message),
         column((f) => f.exitCode),
         column((f) => f.stderrTail),
-        column((f) => (f.result === undefined || f.result === null ? null : JSON.stringify(f.result))),
+        column((f) =>
+          f.result === undefined || f.result === null ? null : JSON.stringify(f.result),
+        ),
         column((f) => f.runtimeRef),
         column((f) => f.startedAt),
         column((f) => f.finishedAt),
