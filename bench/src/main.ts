@@ -1,157 +1,375 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MultiBar, Presets } from 'cli-progress';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '@danube/db';
-import { percentiles, spread, type Percentiles, type Spread } from './stats';
-import { SYSTEMS, type SystemName } from './systems';
+import { percentiles, spread, type Spread } from './stats';
+import type { ScenarioName, SystemName } from './systems';
 
 /**
- * `npm run bench`: Danube side by side with graphile-worker and pg-boss on one Postgres,
- * each run in a fresh child process against a fresh database, systems interleaved run by
- * run so that drift in the machine's speed falls on all of them alike.
+ * `npm run bench`: Danube side by side with graphile-worker and pg-boss on one Postgres.
+ * Every run is a fresh child process against a fresh database; the runs of a scenario are
+ * interleaved (A B C A B C ...) so that drift in the machine's speed falls on all alike.
  */
-const program = new Command()
-  .name('npm run bench --')
-  .description('Danube vs graphile-worker vs pg-boss on the same Postgres')
-  .option('--quick', 'small sizes, one repetition: a smoke run in well under 2 minutes')
-  .option('--reps <n>', 'repetitions of each scenario', (v) => Number.parseInt(v, 10))
-  .option('--scenarios <list>', 'comma-separated: drain,enqueue,latency', 'drain,enqueue,latency')
-  .option(
-    '--out <dir>',
-    'where to write latest.json and latest.md',
-    join(process.cwd(), 'bench', 'results'),
-  )
-  .showHelpAfterError();
+const SCENARIOS = [
+  'drain',
+  'enqueue',
+  'latency',
+  'depth',
+  'fleet',
+  'memory',
+] as const satisfies readonly ScenarioName[];
 
 interface Sizes {
+  reps: number;
   drainJobs: number;
   enqueueJobs: number;
   enqueueBatch: number;
   latencyJobs: number;
   latencyGapMs: number;
-  reps: number;
+  depthBackground: number[];
+  depthJobs: number;
+  fleetExecutors: number[];
+  fleetJobs: number;
+  memoryJobs: number;
+  memorySleepSeconds: number;
 }
 
 const FULL: Sizes = {
+  reps: 3,
   drainJobs: 20_000,
   enqueueJobs: 20_000,
   enqueueBatch: 1000,
   latencyJobs: 1000,
   latencyGapMs: 5,
-  reps: 3,
+  depthBackground: [10_000, 100_000, 1_000_000],
+  depthJobs: 20_000,
+  fleetExecutors: [1, 2, 4],
+  fleetJobs: 20_000,
+  memoryJobs: 1000,
+  memorySleepSeconds: 20,
 };
+
 const QUICK: Sizes = {
+  reps: 1,
   drainJobs: 2000,
   enqueueJobs: 2000,
   enqueueBatch: 1000,
   latencyJobs: 100,
   latencyGapMs: 5,
-  reps: 1,
+  depthBackground: [10_000, 50_000],
+  depthJobs: 2000,
+  fleetExecutors: [1, 2],
+  fleetJobs: 2000,
+  memoryJobs: 100,
+  memorySleepSeconds: 5,
 };
 
-type Scenario = 'drain' | 'enqueue' | 'latency';
+const PEERS: SystemName[] = ['graphile-worker-localqueue', 'graphile-worker-default', 'pg-boss'];
 
-const SYSTEMS_BY_SCENARIO: Record<Scenario, SystemName[]> = {
-  drain: ['danube', 'graphile-worker-localqueue', 'graphile-worker-default', 'pg-boss'].filter(
-    (s) => s in SYSTEMS,
-  ) as SystemName[],
-  enqueue: ['danube', 'danube-http', 'graphile-worker-localqueue', 'pg-boss'].filter(
-    (s) => s in SYSTEMS,
-  ) as SystemName[],
-  latency: ['danube', 'graphile-worker-localqueue', 'graphile-worker-default', 'pg-boss'].filter(
-    (s) => s in SYSTEMS,
-  ) as SystemName[],
-};
-
-interface RunResult {
-  jobsPerSecond?: number;
-  seconds?: number;
-  samplesMs?: number[];
-  rssMb: number;
+interface Case {
+  label: string;
+  system: SystemName;
+  options: Record<string, number>;
 }
 
-interface ScenarioReport {
-  scenario: Scenario;
-  unit: string;
-  systems: Record<
-    string,
-    { throughput?: Spread; latency?: Percentiles & { p99Spread: Spread }; rssMb: Spread }
-  >;
-  ratios: Record<string, number>;
+function casesFor(scenario: (typeof SCENARIOS)[number], sizes: Sizes): Case[] {
+  switch (scenario) {
+    case 'drain':
+      return (['danube', ...PEERS] as SystemName[]).map((system) => ({
+        label: system,
+        system,
+        options: { jobs: sizes.drainJobs },
+      }));
+    case 'enqueue':
+      return (
+        ['danube', 'danube-http', 'graphile-worker-localqueue', 'pg-boss'] as SystemName[]
+      ).map((system) => ({
+        label: system === 'danube-http' ? 'danube (POST /v1/jobs/batch)' : system,
+        system,
+        options: { jobs: sizes.enqueueJobs, batchSize: sizes.enqueueBatch },
+      }));
+    case 'latency':
+      return (['danube', ...PEERS] as SystemName[]).map((system) => ({
+        label: system,
+        system,
+        options: { jobs: sizes.latencyJobs, gapMs: sizes.latencyGapMs },
+      }));
+    case 'depth':
+      return sizes.depthBackground.map((background) => ({
+        label: `${background.toLocaleString('en-US')} queued`,
+        system: 'danube',
+        options: { background, jobs: sizes.depthJobs },
+      }));
+    case 'fleet':
+      return sizes.fleetExecutors.map((executors) => ({
+        label: `${executors} executor process${executors === 1 ? '' : 'es'}`,
+        system: 'danube',
+        options: { jobs: sizes.fleetJobs, executors },
+      }));
+    case 'memory':
+      return [
+        {
+          label: `${sizes.memoryJobs} × sleep ${sizes.memorySleepSeconds}`,
+          system: 'danube',
+          options: { jobs: sizes.memoryJobs, sleepSeconds: sizes.memorySleepSeconds },
+        },
+      ];
+  }
+}
+
+type RunResult = Record<string, unknown> & { rssMb: number };
+
+const program = new Command()
+  .name('npm run bench --')
+  .description('Danube vs graphile-worker vs pg-boss on the same Postgres, in one run')
+  .option('--quick', 'small sizes, one repetition: a smoke run')
+  .option('--reps <n>', 'repetitions of each case', positiveInt)
+  .option(
+    '--scenarios <list>',
+    `comma-separated, from: ${SCENARIOS.join(', ')}`,
+    SCENARIOS.join(','),
+  )
+  .option(
+    '--out <dir>',
+    'folder for latest.json and latest.md',
+    join(process.cwd(), 'bench', 'results'),
+  )
+  .showHelpAfterError();
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
 }
 
 async function main(): Promise<void> {
   const opts = program
     .parse()
     .opts<{ quick?: boolean; reps?: number; scenarios: string; out: string }>();
-  const sizes = { ...(opts.quick ? QUICK : FULL), ...(opts.reps ? { reps: opts.reps } : {}) };
-  const scenarios = opts.scenarios.split(',').map((s) => s.trim()) as Scenario[];
-  for (const s of scenarios)
-    if (!(s in SYSTEMS_BY_SCENARIO))
-      program.error(
-        `unknown scenario ${s}; pick from ${Object.keys(SYSTEMS_BY_SCENARIO).join(', ')}`,
-      );
+  const sizes: Sizes = {
+    ...(opts.quick ? QUICK : FULL),
+    ...(opts.reps ? { reps: opts.reps } : {}),
+  };
+  const scenarios = opts.scenarios.split(',').map((s) => s.trim());
+  for (const s of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(s))
+      program.error(`error: unknown scenario ${s}; pick from ${SCENARIOS.join(', ')}`);
+  }
+  const plan = (scenarios as (typeof SCENARIOS)[number][]).map((scenario) => ({
+    scenario,
+    cases: casesFor(scenario, sizes),
+  }));
 
   const pg = await postgres();
-  process.stdout.write(`Postgres: ${pg.description}\nSizes: ${JSON.stringify(sizes)}\n\n`);
+  process.stdout.write(`Postgres: ${pg.description}\n`);
   const bars = new MultiBar(
-    { format: ' {bar} {value}/{total} {task}', clearOnComplete: true, hideCursor: true },
+    { format: ' {bar} {value}/{total} runs  {task}', hideCursor: true, clearOnComplete: true },
     Presets.shades_classic,
   );
-  const total = scenarios.reduce((n, s) => n + SYSTEMS_BY_SCENARIO[s].length * sizes.reps, 0);
-  const bar = bars.create(total, 0, { task: 'starting' });
-
-  const reports: ScenarioReport[] = [];
-  let databaseCounter = 0;
+  const bar = bars.create(
+    plan.reduce((n, p) => n + p.cases.length * sizes.reps, 0),
+    0,
+    { task: '' },
+  );
+  const results: {
+    scenario: string;
+    cases: { label: string; system: string; runs: RunResult[] }[];
+  }[] = [];
+  let counter = 0;
   try {
-    for (const scenario of scenarios) {
-      const runs: Record<string, RunResult[]> = {};
+    for (const { scenario, cases } of plan) {
+      const runs = cases.map(() => [] as RunResult[]);
       for (let rep = 0; rep < sizes.reps; rep++) {
-        for (const system of SYSTEMS_BY_SCENARIO[scenario]) {
-          bar.update({ task: `${scenario}: ${system} (run ${rep + 1} of ${sizes.reps})` });
-          const database = `bench_${process.pid}_${databaseCounter++}`;
-          const result = await withDatabase(pg.adminUrl, database, (url) =>
-            runOne(system, scenario, url, optionsFor(scenario, sizes)),
+        for (const [i, c] of cases.entries()) {
+          bar.update({ task: `${scenario}: ${c.label} (run ${rep + 1}/${sizes.reps})` });
+          const database = `bench_${process.pid}_${counter++}`;
+          runs[i]!.push(
+            await withDatabase(pg.adminUrl, database, (url) =>
+              runOne(c.system, scenario, url, c.options),
+            ),
           );
-          (runs[system] ??= []).push(result);
           bar.increment();
         }
       }
-      reports.push(summarise(scenario, runs));
+      results.push({
+        scenario,
+        cases: cases.map((c, i) => ({ label: c.label, system: c.system, runs: runs[i]! })),
+      });
     }
   } finally {
     bars.stop();
     await pg.stop();
   }
 
-  const markdown = render(reports, sizes, pg.description);
+  const markdown = render(results, sizes, pg.description);
   process.stdout.write(`\n${markdown}\n`);
   mkdirSync(opts.out, { recursive: true });
+  const summary = results.map((r) => ({
+    scenario: r.scenario,
+    cases: r.cases.map((c) => ({
+      label: c.label,
+      system: c.system,
+      ...summarise(r.scenario, c.runs),
+    })),
+  }));
   writeFileSync(
     join(opts.out, 'latest.json'),
-    JSON.stringify(
-      { at: new Date().toISOString(), postgres: pg.description, sizes, reports },
-      null,
-      2,
-    ),
+    `${JSON.stringify({ at: new Date().toISOString(), postgres: pg.description, sizes, results: summary }, null, 2)}\n`,
   );
   writeFileSync(join(opts.out, 'latest.md'), `${markdown}\n`);
-  process.stdout.write(`\nWrote ${join(opts.out, 'latest.json')} and latest.md\n`);
+  process.stdout.write(`Wrote ${join(opts.out, 'latest.json')} and latest.md\n`);
 }
 
-function optionsFor(scenario: Scenario, sizes: Sizes): Record<string, number> {
+/** The numbers a case is judged by, over its repetitions. */
+function summarise(scenario: string, runs: RunResult[]): Record<string, unknown> {
+  const of = (key: string) => spread(runs.map((r) => Number(r[key])));
   switch (scenario) {
-    case 'drain':
-      return { jobs: sizes.drainJobs };
-    case 'enqueue':
-      return { jobs: sizes.enqueueJobs, batchSize: sizes.enqueueBatch };
-    case 'latency':
-      return { jobs: sizes.latencyJobs, gapMs: sizes.latencyGapMs };
+    case 'latency': {
+      const all = percentiles(runs.flatMap((r) => r.samplesMs as number[]));
+      return {
+        ...all,
+        p99PerRun: spread(runs.map((r) => percentiles(r.samplesMs as number[]).p99)),
+      };
+    }
+    case 'depth':
+      return {
+        claimP50Ms: of('claimP50Ms'),
+        claimP99Ms: of('claimP99Ms'),
+        jobsPerSecond: of('jobsPerSecond'),
+        explain: runs[runs.length - 1]!.explain,
+      };
+    case 'memory':
+      return { peakRssMb: of('peakRssMb'), secondsToStartAll: of('secondsToStartAll') };
+    default:
+      return { jobsPerSecond: of('jobsPerSecond'), rssMb: of('rssMb') };
   }
+}
+
+function render(
+  results: { scenario: string; cases: { label: string; system: string; runs: RunResult[] }[] }[],
+  sizes: Sizes,
+  postgres: string,
+): string {
+  const n = (v: number) =>
+    v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(v >= 10 ? 1 : 2);
+  const cell = (s: Spread) => `${n(s.median)} (${n(s.min)}-${n(s.max)})`;
+  const out = [
+    '# Danube benchmark',
+    '',
+    `${postgres}; ${sizes.reps} repetition(s) per case; figures are median (min-max) over repetitions; ratios compare medians.`,
+    '',
+  ];
+  for (const { scenario, cases } of results) {
+    const rows = cases.map((c) => ({ ...c, s: summarise(scenario, c.runs) }));
+    const danube = rows.find((r) => r.system === 'danube')?.s;
+    switch (scenario) {
+      case 'drain':
+      case 'enqueue': {
+        out.push(
+          `## ${scenario === 'drain' ? `Drain: ${sizes.drainJobs.toLocaleString('en-US')} queued no-op jobs` : `Bulk enqueue: ${sizes.enqueueJobs.toLocaleString('en-US')} jobs in batches of ${sizes.enqueueBatch}`} (jobs/s)`,
+          '',
+        );
+        out.push(
+          '| system | jobs/s | process RSS MB | Danube ÷ this |',
+          '| --- | --- | --- | --- |',
+        );
+        for (const r of rows) {
+          const tp = r.s.jobsPerSecond as Spread;
+          const ratio =
+            danube && !r.system.startsWith('danube')
+              ? n((danube.jobsPerSecond as Spread).median / tp.median)
+              : '';
+          out.push(`| ${r.label} | ${cell(tp)} | ${n((r.s.rssMb as Spread).median)} | ${ratio} |`);
+        }
+        break;
+      }
+      case 'latency': {
+        out.push(
+          `## Pickup latency: ${sizes.latencyJobs} jobs enqueued ${sizes.latencyGapMs} ms apart onto an idle queue (ms, enqueue to start)`,
+          '',
+        );
+        out.push(
+          '| system | p50 | p95 | p99 | p99 per run | max | Danube p99 ÷ this p99 |',
+          '| --- | --- | --- | --- | --- | --- | --- |',
+        );
+        for (const r of rows) {
+          const s = r.s as unknown as {
+            p50: number;
+            p95: number;
+            p99: number;
+            max: number;
+            p99PerRun: Spread;
+          };
+          const ratio =
+            danube && r.system !== 'danube'
+              ? n((danube as unknown as { p99: number }).p99 / s.p99)
+              : '';
+          out.push(
+            `| ${r.label} | ${n(s.p50)} | ${n(s.p95)} | ${n(s.p99)} | ${n(s.p99PerRun.min)}-${n(s.p99PerRun.max)} | ${n(s.max)} | ${ratio} |`,
+          );
+        }
+        break;
+      }
+      case 'depth': {
+        out.push(
+          `## Depth: claims and a ${sizes.depthJobs.toLocaleString('en-US')}-job drain with jobs already queued (Danube)`,
+          '',
+        );
+        out.push(
+          'Half of the queued jobs are due on another topic, half on this topic but due tomorrow.',
+          '',
+        );
+        out.push(
+          '| already queued | claim of 50, p50 ms | claim p99 ms | drain jobs/s |',
+          '| --- | --- | --- | --- |',
+        );
+        for (const r of rows)
+          out.push(
+            `| ${r.label} | ${cell(r.s.claimP50Ms as Spread)} | ${cell(r.s.claimP99Ms as Spread)} | ${cell(r.s.jobsPerSecond as Spread)} |`,
+          );
+        const first = (rows[0]!.s.claimP50Ms as Spread).median;
+        const last = (rows[rows.length - 1]!.s.claimP50Ms as Spread).median;
+        out.push(
+          '',
+          `Claim p50 at ${rows[rows.length - 1]!.label} ÷ at ${rows[0]!.label}: ${n(last / first)}`,
+          '',
+        );
+        out.push(
+          `Plan of the claim at ${rows[rows.length - 1]!.label}:`,
+          '',
+          '```',
+          String(rows[rows.length - 1]!.s.explain),
+          '```',
+        );
+        break;
+      }
+      case 'fleet': {
+        out.push(
+          `## Fleet: executor processes draining ${sizes.fleetJobs.toLocaleString('en-US')} jobs together (Danube, ${cpus().length} CPUs)`,
+          '',
+        );
+        out.push('| executors | jobs/s |', '| --- | --- |');
+        for (const r of rows) out.push(`| ${r.label} | ${cell(r.s.jobsPerSecond as Spread)} |`);
+        break;
+      }
+      case 'memory': {
+        out.push('## Memory: one executor running process-runtime jobs at once (Danube)', '');
+        out.push('| jobs | executor peak RSS MB | seconds until all ran |', '| --- | --- | --- |');
+        for (const r of rows)
+          out.push(
+            `| ${r.label} | ${cell(r.s.peakRssMb as Spread)} | ${cell(r.s.secondsToStartAll as Spread)} |`,
+          );
+        break;
+      }
+    }
+    out.push('');
+  }
+  return out.join('\n');
 }
 
 async function postgres(): Promise<{
@@ -162,7 +380,7 @@ async function postgres(): Promise<{
   if (process.env.DATABASE_URL)
     return {
       adminUrl: process.env.DATABASE_URL,
-      description: 'DATABASE_URL',
+      description: 'Postgres at DATABASE_URL',
       stop: async () => undefined,
     };
   const dir = mkdtempSync(join(tmpdir(), 'danube-bench-pg-'));
@@ -178,7 +396,7 @@ async function postgres(): Promise<{
   await client.end();
   return {
     adminUrl: pg.databaseUrl,
-    description: `embedded PostgreSQL ${rows[0]!.server_version}, default (durable) settings`,
+    description: `Embedded PostgreSQL ${rows[0]!.server_version} with default (durable) settings`,
     stop: pg.stop,
   };
 }
@@ -203,7 +421,7 @@ async function withDatabase<T>(
 
 function runOne(
   system: SystemName,
-  scenario: Scenario,
+  scenario: string,
   databaseUrl: string,
   options: Record<string, number>,
 ): Promise<RunResult> {
@@ -224,78 +442,9 @@ function runOne(
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (code === 0 && line) resolve(JSON.parse(line.slice('RESULT '.length)) as RunResult);
       else
-        reject(new Error(`${system} ${scenario} failed (exit ${code}):\n${stderr.slice(-2000)}`));
+        reject(new Error(`${system} ${scenario} failed (exit ${code}):\n${stderr.slice(-3000)}`));
     });
   });
-}
-
-function summarise(scenario: Scenario, runs: Record<string, RunResult[]>): ScenarioReport {
-  const systems: ScenarioReport['systems'] = {};
-  for (const [system, results] of Object.entries(runs)) {
-    const rssMb = spread(results.map((r) => r.rssMb));
-    if (scenario === 'latency') {
-      const perRun = results.map((r) => percentiles(r.samplesMs ?? []));
-      const all = percentiles(results.flatMap((r) => r.samplesMs ?? []));
-      systems[system] = { latency: { ...all, p99Spread: spread(perRun.map((p) => p.p99)) }, rssMb };
-    } else {
-      systems[system] = { throughput: spread(results.map((r) => r.jobsPerSecond ?? 0)), rssMb };
-    }
-  }
-  const ratios: Record<string, number> = {};
-  const ours = systems.danube;
-  for (const [system, s] of Object.entries(systems)) {
-    if (system.startsWith('danube') || !ours) continue;
-    ratios[system] =
-      scenario === 'latency'
-        ? ours.latency!.p99 / s.latency!.p99
-        : ours.throughput!.median / s.throughput!.median;
-  }
-  return {
-    scenario,
-    unit: scenario === 'latency' ? 'ms (enqueue to start)' : 'jobs/s',
-    systems,
-    ratios,
-  };
-}
-
-function render(reports: ScenarioReport[], sizes: Sizes, postgresDescription: string): string {
-  const lines = [
-    `# Danube benchmark`,
-    '',
-    `Postgres: ${postgresDescription}. Repetitions: ${sizes.reps}. Median (min-max) over repetitions.`,
-    '',
-  ];
-  const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
-  for (const report of reports) {
-    lines.push(`## ${report.scenario} (${report.unit})`, '');
-    if (report.scenario === 'latency') {
-      lines.push(
-        '| system | p50 | p95 | p99 | p99 per run (min-max) | max | Danube p99 / this p99 |',
-        '| --- | --- | --- | --- | --- | --- | --- |',
-      );
-      for (const [system, s] of Object.entries(report.systems)) {
-        const l = s.latency!;
-        const ratio = report.ratios[system];
-        lines.push(
-          `| ${system} | ${fmt(l.p50)} | ${fmt(l.p95)} | ${fmt(l.p99)} | ${fmt(l.p99Spread.min)}-${fmt(l.p99Spread.max)} | ${fmt(l.max)} | ${ratio === undefined ? '' : ratio.toFixed(2)} |`,
-        );
-      }
-    } else {
-      lines.push(
-        '| system | jobs/s | min-max | RSS MB | Danube / this |',
-        '| --- | --- | --- | --- | --- |',
-      );
-      for (const [system, s] of Object.entries(report.systems)) {
-        const t = s.throughput!;
-        const ratio = report.ratios[system];
-        lines.push(
-          `| ${system} | ${fmt(t.median)} | ${fmt(t.min)}-${fmt(t.max)} | ${fmt(s.rssMb.median)} | ${ratio === undefined ? '' : ratio.toFixed(2)} |`,
-        );
-      }
-    }
-    lines.push('');
-  }
-  return lines.join('\n');
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,4 @@
-import { SYSTEMS, type SystemName } from './systems';
-import type { BenchSystem } from './systems/system';
+import { SYSTEMS, type ScenarioName, type SystemName } from './systems';
 
 /**
  * Runs one scenario of one system in this (fresh) process and prints its result as the
@@ -7,7 +6,7 @@ import type { BenchSystem } from './systems/system';
  */
 interface Task {
   system: SystemName;
-  scenario: 'drain' | 'enqueue' | 'latency';
+  scenario: ScenarioName;
   databaseUrl: string;
   options: Record<string, number>;
 }
@@ -16,7 +15,7 @@ async function main(): Promise<void> {
   const task = JSON.parse(process.argv[2] ?? '{}') as Task;
   const system = SYSTEMS[task.system];
   if (!system) throw new Error(`unknown system ${task.system}`);
-  const run = (system as Partial<BenchSystem>)[task.scenario];
+  const run = (system as Partial<Record<ScenarioName, unknown>>)[task.scenario];
   if (!run) throw new Error(`${task.system} has no ${task.scenario} scenario`);
   const result = await (run as (url: string, options: never) => Promise<object>).call(
     system,

@@ -1,12 +1,16 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { createPool, migrate } from '@danube/db';
 import { ExecutorService, loadExecutorOptions, createRuntime } from '@danube/executor';
-import { JobsRepository, JobsService, Notifier } from '@danube/queue';
+import { JobsRepository, JobsService, Notifier, jobsSql } from '@danube/queue';
+import { percentiles } from '../stats';
 import type { Pool } from 'pg';
 import { loadApiOptions } from '../../../apps/api/src/api.config';
 import { ApiModule } from '../../../apps/api/src/api.module';
 import { createApiApp } from '../../../apps/api/src/create-api-app';
-import type { BenchSystem, DrainResult } from './system';
+import type { BenchSystem, DrainResult, FleetSystem } from './system';
 
 const TOPIC = 'bench';
 
@@ -49,10 +53,15 @@ async function enqueueAll(jobs: JobsService, count: number, batchSize: number): 
   }
 }
 
-/** True once nothing of the topic is waiting or running (an index-only probe). */
+/**
+ * True once nothing of the topic is waiting or running. Two probes, each answered by one
+ * partial index (jobs_claim, jobs_leased), so that watching for the end of a drain does not
+ * scan the table while the drain runs.
+ */
 async function drained(pool: Pool): Promise<boolean> {
   const { rows } = await pool.query(
-    `SELECT NOT EXISTS (SELECT 1 FROM danube.jobs WHERE topic = $1 AND status IN ('queued', 'claimed', 'running')) AS done`,
+    `SELECT NOT EXISTS (SELECT 1 FROM danube.jobs WHERE status = 'queued' AND topic = $1 AND run_at <= now())
+        AND NOT EXISTS (SELECT 1 FROM danube.jobs WHERE status IN ('claimed', 'running') AND topic = $1) AS done`,
     [TOPIC],
   );
   return rows[0].done;
@@ -139,5 +148,230 @@ export const danubeHttp: Pick<BenchSystem, 'enqueue'> = {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     await app.close();
     return { seconds, jobsPerSecond: jobs / seconds };
+  },
+};
+
+const EXECUTOR_MAIN = join(__dirname, '..', '..', '..', 'apps', 'executor', 'src', 'main.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A real executor process, as deployed. */
+function startExecutorProcess(
+  databaseUrl: string,
+  id: string,
+  env: Record<string, string>,
+): ChildProcess {
+  return spawn(process.execPath, [EXECUTOR_MAIN], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: databaseUrl,
+      EXECUTOR_INSTANCE_ID: id,
+      EXECUTOR_TOPICS: TOPIC,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+async function waitForExecutors(pool: Pool, count: number): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query(
+      'SELECT count(*)::int AS n FROM danube.executors WHERE stopped_at IS NULL',
+    );
+    if (rows[0].n >= count) return;
+    await sleep(50);
+  }
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** Scenarios that need Danube's own executor processes or its process runtime. */
+export const danubeFleet: FleetSystem = {
+  /**
+   * The claim path with `background` jobs already queued: half due on another topic, half on
+   * this topic but due tomorrow. Claim latency from a loop of claims of 50 (each batch then
+   * completed), the drain rate from the executor, and the claim's plan at this depth.
+   */
+  async depth(databaseUrl, { background, jobs }) {
+    await migrate({ databaseUrl });
+    const pool = createPool({ databaseUrl, max: 6 });
+    for (let done = 0; done < background; done += 100_000) {
+      const n = Math.min(100_000, background - done);
+      await pool.query(
+        `INSERT INTO danube.jobs (topic, task_class, max_attempts, timeout_seconds, spec, run_at)
+         SELECT CASE WHEN g % 2 = 0 THEN 'other' ELSE $2 END, 'cpu_short', 3, 60,
+                '{"command": ["true"], "env": {}, "backoff": {"initialSeconds": 1, "factor": 2, "maxSeconds": 300}, "noRetryExitCodes": [], "maxAttempts": 3}',
+                CASE WHEN g % 2 = 0 THEN now() ELSE now() + interval '1 day' END
+         FROM generate_series(1, $1) AS g`,
+        [n, TOPIC],
+      );
+    }
+    await pool.query('VACUUM ANALYZE danube.jobs');
+    const jobsService = service(pool);
+    const repo = new JobsRepository(pool);
+
+    await enqueueAll(jobsService, 5000, 1000);
+    const claimMs: number[] = [];
+    for (;;) {
+      const started = process.hrtime.bigint();
+      const claimed = await repo.claim('depth-probe', [TOPIC], 50, 30_000);
+      if (claimed.length === 0) break;
+      claimMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+      const now = new Date();
+      await repo.finish(
+        'depth-probe',
+        'inline',
+        claimed.map((j) => ({
+          id: j.id,
+          leaseToken: j.leaseToken,
+          attempt: j.attempts,
+          nextStatus: 'succeeded',
+          outcome: 'succeeded',
+          retryAt: null,
+          errorCategory: null,
+          message: null,
+          exitCode: 0,
+          stderrTail: null,
+          result: undefined,
+          runtimeRef: null,
+          startedAt: now,
+          finishedAt: now,
+        })),
+      );
+    }
+
+    await enqueueAll(jobsService, 1000, 1000);
+    const client = await pool.connect();
+    let explain: string;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query(
+        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${jobsSql.CLAIM_JOBS}`,
+        [[TOPIC], 'explain', 50, 30_000],
+      );
+      explain = rows.map((r) => r['QUERY PLAN']).join('\n');
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+
+    await enqueueAll(jobsService, jobs - 1000, 1000);
+    const worker = executor(pool, databaseUrl);
+    const started = process.hrtime.bigint();
+    await worker.start();
+    while (!(await drained(pool))) await sleep(5);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await worker.stop(0);
+    await pool.end();
+    const p = percentiles(claimMs);
+    return { claimP50Ms: p.p50, claimP99Ms: p.p99, jobsPerSecond: jobs / seconds, explain };
+  },
+
+  /**
+   * `executors` executor processes drain `jobs` together. The jobs are stored due a moment
+   * ahead, once every executor is up and polling, so process start-up is not timed.
+   */
+  async fleet(databaseUrl, { jobs, executors }) {
+    await migrate({ databaseUrl });
+    const pool = createPool({ databaseUrl, max: 4 });
+    const perExecutor = {
+      DANUBE_RUNTIME: 'inline',
+      EXECUTOR_BATCH_SIZE: String(BATCH),
+      EXECUTOR_CONCURRENCY: String(BATCH * 5),
+      EXECUTOR_POLL_INTERVAL: '20',
+    };
+    const children = Array.from({ length: executors }, (_, i) =>
+      startExecutorProcess(databaseUrl, `fleet-${i}`, perExecutor),
+    );
+    try {
+      await waitForExecutors(pool, executors);
+      const { rows } = await pool.query<{ at: Date }>(
+        "SELECT now() + interval '1500 milliseconds' AS at",
+      );
+      const dueAt = rows[0]!.at;
+      const jobsService = service(pool);
+      for (let done = 0; done < jobs; done += 1000) {
+        const n = Math.min(1000, jobs - done);
+        await jobsService.enqueueMany(
+          Array.from({ length: n }, () => ({ topic: TOPIC, command: ['true'], runAt: dueAt })),
+        );
+      }
+      if (Date.now() > dueAt.getTime())
+        throw new Error('storing the jobs took longer than the lead time; raise it');
+      while (Date.now() < dueAt.getTime() || !(await drained(pool))) await sleep(5);
+      const { rows: end } = await pool.query<{ seconds: number }>(
+        'SELECT extract(epoch FROM now() - $1::timestamptz)::float8 AS seconds',
+        [dueAt],
+      );
+      const seconds = end[0]!.seconds;
+      return { seconds, jobsPerSecond: jobs / seconds };
+    } finally {
+      await stopAll(children);
+      await pool.end();
+    }
+  },
+
+  /** One executor process running `jobs` process-runtime jobs (`sleep`) at once: its peak RSS. */
+  async memory(databaseUrl, { jobs, sleepSeconds }) {
+    await migrate({ databaseUrl });
+    const pool = createPool({ databaseUrl, max: 4 });
+    const child = startExecutorProcess(databaseUrl, 'memory', {
+      DANUBE_RUNTIME: 'process',
+      EXECUTOR_CONCURRENCY: String(jobs),
+      EXECUTOR_BATCH_SIZE: '100',
+      EXECUTOR_POLL_INTERVAL: '100',
+      EXECUTOR_SHUTDOWN_GRACE_MS: '0',
+      EXECUTOR_KILL_GRACE_MS: '0',
+    });
+    try {
+      await waitForExecutors(pool, 1);
+      let peak = rssMb(child.pid!);
+      const started = Date.now();
+      const jobsService = service(pool);
+      for (let done = 0; done < jobs; done += 1000) {
+        const n = Math.min(1000, jobs - done);
+        await jobsService.enqueueMany(
+          Array.from({ length: n }, () => ({
+            topic: TOPIC,
+            command: ['sleep', String(sleepSeconds)],
+            timeoutSeconds: sleepSeconds + 30,
+          })),
+        );
+      }
+      let allRunningAt: number | null = null;
+      while (allRunningAt === null || Date.now() - allRunningAt < 2000) {
+        peak = Math.max(peak, rssMb(child.pid!));
+        if (allRunningAt === null) {
+          const { rows } = await pool.query(
+            "SELECT count(*)::int AS n FROM danube.jobs WHERE status = 'running'",
+          );
+          if (rows[0].n === jobs) allRunningAt = Date.now();
+          if (Date.now() - started > sleepSeconds * 1000)
+            throw new Error(`only ${rows[0].n} of ${jobs} jobs were running at once`);
+        }
+        await sleep(100);
+      }
+      return { peakRssMb: peak, secondsToStartAll: (allRunningAt - started) / 1000 };
+    } finally {
+      await stopAll([child]);
+      await pool.end();
+    }
   },
 };

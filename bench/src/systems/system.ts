@@ -34,3 +34,38 @@ export interface BenchSystem {
   /** Enqueue jobs one at a time, `gapMs` apart, onto an idle queue with waiting workers. */
   latency(databaseUrl: string, options: LatencyOptions): Promise<LatencyResult>;
 }
+
+export interface DepthOptions {
+  /** Jobs already in the table before the measurement: half due on another topic, half due tomorrow on this one. */
+  background: number;
+  jobs: number;
+}
+
+export interface DepthResult {
+  claimP50Ms: number;
+  claimP99Ms: number;
+  jobsPerSecond: number;
+  explain: string;
+}
+
+export interface FleetOptions {
+  jobs: number;
+  executors: number;
+}
+
+export interface MemoryOptions {
+  jobs: number;
+  sleepSeconds: number;
+}
+
+export interface MemoryResult {
+  peakRssMb: number;
+  secondsToStartAll: number;
+}
+
+/** Scenarios only Danube runs: they need its executor processes or its process runtime. */
+export interface FleetSystem {
+  depth(databaseUrl: string, options: DepthOptions): Promise<DepthResult>;
+  fleet(databaseUrl: string, options: FleetOptions): Promise<DrainResult>;
+  memory(databaseUrl: string, options: MemoryOptions): Promise<MemoryResult>;
+}

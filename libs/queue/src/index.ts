@@ -5,3 +5,4 @@ export * from './jobs.service';
 export * from './notifications';
 export * from './queue.errors';
 export * from './queue.module';
+export * as jobsSql from './jobs.sql';

@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const MAIN = join(__dirname, '..', 'dist', 'bench', 'src', 'main.js');
+
+/**
+ * `npm run bench -- --quick` runs every scenario for every system and writes its reports.
+ * It proves the benchmark works; the figures themselves are not judged here.
+ */
+it('npm run bench -- --quick runs every scenario and writes latest.json and latest.md', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'danube-bench-'));
+  const env = { ...process.env };
+  delete env.DATABASE_URL; // its own embedded Postgres, as a user gets it
+  const child = spawn(process.execPath, [MAIN, '--quick', '--out', out], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+
+  const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+  expect(report.results.map((r: { scenario: string }) => r.scenario)).toEqual([
+    'drain',
+    'enqueue',
+    'latency',
+    'depth',
+    'fleet',
+    'memory',
+  ]);
+  const systems = (scenario: string) =>
+    report.results
+      .find((r: { scenario: string }) => r.scenario === scenario)
+      .cases.map((c: { system: string }) => c.system);
+  expect(systems('drain')).toEqual([
+    'danube',
+    'graphile-worker-localqueue',
+    'graphile-worker-default',
+    'pg-boss',
+  ]);
+  expect(systems('latency')).toEqual([
+    'danube',
+    'graphile-worker-localqueue',
+    'graphile-worker-default',
+    'pg-boss',
+  ]);
+  for (const result of report.results) {
+    for (const c of result.cases) {
+      const figure = c.jobsPerSecond?.median ?? c.p99 ?? c.peakRssMb?.median;
+      expect(figure).toBeGreaterThan(0);
+    }
+  }
+  const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
+  expect(markdown).toContain('## Drain');
+  expect(markdown).toContain('Index Scan using jobs_claim');
+}, 300_000);
