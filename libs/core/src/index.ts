@@ -7,3 +7,4 @@ export * from './outcome';
 export * from './retry-policy';
 export * from './task-class';
 export * from './config';
+export * from './dag/workflow-graph';
