@@ -28,6 +28,12 @@ export class ApiEnv {
   @Max(10_000)
   API_MAX_BATCH = 1000;
 
+  @Type(() => Number)
+  @IsInt({ message: 'DAG_MAX_NODES must be a whole number' })
+  @Min(1)
+  @Max(1_000_000)
+  DAG_MAX_NODES = 10_000;
+
   @IsIn(['true', 'false'], { message: 'DANUBE_SLURM_ENABLED must be true or false' })
   DANUBE_SLURM_ENABLED = 'false';
 
@@ -41,6 +47,7 @@ export interface ApiOptions {
   host: string;
   bodyLimit: string;
   maxBatch: number;
+  dagMaxNodes: number;
   slurmEnabled: boolean;
   logLevel: LogLevel;
 }
@@ -61,6 +68,7 @@ export function loadApiOptions(
     host: e.HOST,
     bodyLimit: e.API_BODY_LIMIT,
     maxBatch: e.API_MAX_BATCH,
+    dagMaxNodes: e.DAG_MAX_NODES,
     slurmEnabled: e.DANUBE_SLURM_ENABLED === 'true',
     logLevel: e.LOG_LEVEL,
   };

@@ -2,16 +2,22 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DbModule } from '@danube/db';
 import { loggingModule } from '@danube/observability';
+import { DagModule, WorkflowRelease } from '@danube/dag';
 import { QueueModule } from '@danube/queue';
 import type { ApiOptions } from './api.config';
 import { FleetController } from './fleet/fleet.controller';
 import { HealthController, PostgresHealthIndicator } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
+import { WorkflowsController } from './workflows/workflows.controller';
 
 /** The REST API: jobs, topics, executors, health. */
 @Module({})
 export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
+    const queue = QueueModule.forRoot(
+      { slurmEnabled: options.slurmEnabled, maxBatchSize: options.maxBatch },
+      new WorkflowRelease(),
+    );
     return {
       module: ApiModule,
       imports: [
@@ -21,10 +27,11 @@ export class ApiModule {
           max: 20,
           applicationName: 'danube-api',
         }),
-        QueueModule.forRoot({ slurmEnabled: options.slurmEnabled, maxBatchSize: options.maxBatch }),
+        queue,
+        DagModule.forRoot({ maxNodes: options.dagMaxNodes }, queue),
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [JobsController, FleetController, HealthController],
+      controllers: [JobsController, WorkflowsController, FleetController, HealthController],
       providers: [PostgresHealthIndicator],
     };
   }

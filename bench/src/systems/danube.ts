@@ -23,7 +23,7 @@ const TOPIC = 'bench';
 const BATCH = Number(process.env.BENCH_DANUBE_BATCH ?? 200);
 
 function service(pool: Pool): JobsService {
-  return new JobsService(new JobsRepository(pool), new Notifier(pool), {
+  return new JobsService(pool, new Notifier(pool), {
     slurmEnabled: false,
     maxBatchSize: 1000,
   });

@@ -8,3 +8,4 @@ export * from './retry-policy';
 export * from './task-class';
 export * from './config';
 export * from './dag/workflow-graph';
+export * from './dag/fan-in';

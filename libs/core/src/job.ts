@@ -69,6 +69,10 @@ export interface Job {
   startedAt: Date | null;
   finishedAt: Date | null;
   cancelRequestedAt: Date | null;
+  /** The workflow the job is a node of, its node name, and why it was skipped if it was. */
+  workflowId: string | null;
+  nodeName: string | null;
+  skipReason: string | null;
 }
 
 /**
@@ -92,4 +96,6 @@ export interface ClaimedJob {
   runtimeRef: string | null;
   startedAt: Date | null;
   leaseToken: string;
+  workflowId: string | null;
+  nodeName: string | null;
 }

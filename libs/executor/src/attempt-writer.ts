@@ -1,6 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { withTransaction } from '@danube/db';
-import { JobsRepository, type AttemptFinish, type AttemptStart, type LogLine } from '@danube/queue';
+import { isTerminal } from '@danube/core';
+import {
+  JobsRepository,
+  type AttemptFinish,
+  type AttemptStart,
+  type LogLine,
+  type TerminalHook,
+} from '@danube/queue';
 import type { Pool } from 'pg';
 
 export interface StartResult {
@@ -43,6 +50,10 @@ export class AttemptWriter {
     private readonly pool: Pool,
     private readonly executorId: string,
     private readonly runtimeName: string,
+    /** Runs in the same transaction as the finishes: releases workflow children. */
+    private readonly terminalHook: TerminalHook | null = null,
+    /** Topics that got newly queued jobs (released children), after the commit. */
+    private readonly onQueued: (topics: string[]) => void = () => undefined,
   ) {}
 
   start(start: AttemptStart): Promise<StartResult> {
@@ -127,11 +138,8 @@ export class AttemptWriter {
       });
       this.droppedLogLines = 0;
     }
-    const statements = [startsToWrite.length, finishes.length, logs.length].filter(
-      (n) => n > 0,
-    ).length;
-
-    const run = async (repo: JobsRepository) => {
+    const { started, finished, queuedTopics } = await withTransaction(this.pool, async (client) => {
+      const repo = JobsRepository.on(client);
       // Logs first, so that a job seen finished already has all its lines.
       if (logs.length > 0) await repo.insertLogLines(logs);
       const started = await repo.markRunning(startsToWrite.map((s) => s.item));
@@ -140,12 +148,14 @@ export class AttemptWriter {
         this.runtimeName,
         finishes.map((f) => f.item),
       );
-      return { started, finished };
-    };
-    const { started, finished } =
-      statements > 1
-        ? await withTransaction(this.pool, (client) => run(JobsRepository.on(client)))
-        : await run(JobsRepository.on(this.pool));
+      const ended = finished.filter((job) => job.workflowId !== null && isTerminal(job.status));
+      const { queuedTopics } =
+        ended.length > 0 && this.terminalHook
+          ? await this.terminalHook.afterTerminal(client, ended)
+          : { queuedTopics: [] };
+      return { started, finished: new Set(finished.map((job) => job.id)), queuedTopics };
+    });
+    if (queuedTopics.length > 0) this.onQueued(queuedTopics);
 
     for (const s of starts) {
       if (finishing.has(s.item.id)) {

@@ -10,6 +10,7 @@ import {
   Notifier,
 } from '@danube/queue';
 import type { ClaimedJob } from '@danube/core';
+import { WorkflowRelease, workflowsSql } from '@danube/dag';
 import type { Runtime } from '@danube/runtime';
 import type { Pool } from 'pg';
 import { AttemptWriter } from './attempt-writer';
@@ -48,6 +49,7 @@ export class ExecutorService {
   private readonly jobs: JobsRepository;
   private readonly executors: ExecutorsRepository;
   private readonly writer: AttemptWriter;
+  private readonly release = new WorkflowRelease();
   private readonly notifier: Notifier;
   private readonly listener: Listener;
   private readonly wakeup = new Wakeup();
@@ -66,9 +68,15 @@ export class ExecutorService {
     const { pool, options, runtime } = deps;
     this.jobs = new JobsRepository(pool);
     this.executors = new ExecutorsRepository(pool);
-    this.writer = new AttemptWriter(pool, options.instanceId, runtime.name);
     this.notifier = new Notifier(pool, (error) =>
       this.logger.warn(`NOTIFY failed: ${String(error)}`),
+    );
+    this.writer = new AttemptWriter(
+      pool,
+      options.instanceId,
+      runtime.name,
+      this.release,
+      (topics) => this.notifier.notify(JOBS_CHANNEL, topics),
     );
     this.listener = new Listener(deps.databaseUrl, [JOBS_CHANNEL, CANCEL_CHANNEL], {
       onNotification: (channel, payload) => this.onNotification(channel, payload),
@@ -194,6 +202,7 @@ export class ExecutorService {
       this.writer,
       {
         retryScheduled: (at) => this.wakeAt(at),
+        envFor: (claimed) => this.workflowEnv(claimed),
       },
       { DANUBE_EXECUTOR_ID: this.id },
     );
@@ -254,16 +263,37 @@ export class ExecutorService {
     await this.executors.heartbeat(options.instanceId, this.running.size);
   }
 
+  /** A workflow node sees its parents' results, keyed by node name, as DANUBE_PARENT_RESULTS. */
+  private async workflowEnv(job: ClaimedJob): Promise<Record<string, string>> {
+    if (job.workflowId === null) return {};
+    const { rows } = await this.deps.pool.query<{ node_name: string; result: unknown }>(
+      workflowsSql.PARENT_RESULTS,
+      [job.id],
+    );
+    const results = Object.fromEntries(rows.map((r) => [r.node_name, r.result ?? null]));
+    return {
+      DANUBE_WORKFLOW_ID: job.workflowId,
+      DANUBE_NODE_NAME: job.nodeName ?? '',
+      DANUBE_PARENT_RESULTS: JSON.stringify(results),
+    };
+  }
+
   /** Returns expired leases to the queue; one executor at a time, under an advisory lock. */
   private async reap(): Promise<void> {
-    const reaped = await withTransaction(this.deps.pool, async (client) => {
+    const { reaped, released } = await withTransaction(this.deps.pool, async (client) => {
       const { rows } = await client.query<{ locked: boolean }>(
         'SELECT pg_try_advisory_xact_lock($1) AS locked',
         [REAPER_LOCK_KEY],
       );
-      if (!rows[0]?.locked) return [];
-      return JobsRepository.on(client).reapExpiredLeases();
+      if (!rows[0]?.locked) return { reaped: [], released: [] };
+      const reaped = await JobsRepository.on(client).reapExpiredLeases();
+      // Jobs whose cancel was asked end here as cancelled: their workflows must hear of it.
+      const ended = reaped.filter((j) => j.status === 'cancelled' && j.workflowId !== null);
+      const { queuedTopics } =
+        ended.length > 0 ? await this.release.afterTerminal(client, ended) : { queuedTopics: [] };
+      return { reaped, released: queuedTopics };
     });
+    if (released.length > 0) this.notifier.notify(JOBS_CHANNEL, released);
     if (reaped.length === 0) return;
     this.logger.warn(
       `reaped ${reaped.length} jobs whose lease expired: ${reaped

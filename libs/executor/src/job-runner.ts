@@ -10,6 +10,8 @@ const MAX_LOG_LINES_PER_ATTEMPT = 10_000;
 export interface RunnerHooks {
   /** A failed attempt will be retried at `at`: wake the claim loop then. */
   retryScheduled(at: Date): void;
+  /** Variables this job gets beyond its own env (its parents' results, in a workflow). */
+  envFor(job: ClaimedJob): Promise<Record<string, string>>;
 }
 
 /**
@@ -54,6 +56,7 @@ export class JobRunner {
     const startedAt = new Date();
     let handle: RunHandle | null;
     try {
+      context.env = { ...this.extraEnv, ...(await this.hooks.envFor(job)) };
       if (job.runtimeRef) {
         handle = await this.runtime.adopt(job.runtimeRef, context);
         if (!handle) {

@@ -6,3 +6,4 @@ export * from './notifications';
 export * from './queue.errors';
 export * from './queue.module';
 export * as jobsSql from './jobs.sql';
+export * from './terminal-hook';

@@ -26,6 +26,9 @@ export interface JobRow {
   started_at: Date | null;
   finished_at: Date | null;
   cancel_requested_at: Date | null;
+  workflow_id: string | null;
+  node_name: string | null;
+  skip_reason: string | null;
 }
 
 export function toJob(row: JobRow): Job {
@@ -54,6 +57,9 @@ export function toJob(row: JobRow): Job {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     cancelRequestedAt: row.cancel_requested_at,
+    workflowId: row.workflow_id,
+    nodeName: row.node_name,
+    skipReason: row.skip_reason,
   };
 }
 
@@ -72,6 +78,8 @@ export type ClaimedRow = Pick<
   | 'labels'
   | 'runtime_ref'
   | 'started_at'
+  | 'workflow_id'
+  | 'node_name'
 > & { lease_token: string };
 
 export function toClaimedJob(row: ClaimedRow): ClaimedJob {
@@ -91,5 +99,7 @@ export function toClaimedJob(row: ClaimedRow): ClaimedJob {
     runtimeRef: row.runtime_ref,
     startedAt: row.started_at,
     leaseToken: row.lease_token,
+    workflowId: row.workflow_id,
+    nodeName: row.node_name,
   };
 }

@@ -16,7 +16,7 @@ let service: JobsService;
 beforeAll(async () => {
   db = await createTestDatabase();
   repo = new JobsRepository(db.pool);
-  service = new JobsService(repo, new Notifier(db.pool), {
+  service = new JobsService(db.pool, new Notifier(db.pool), {
     slurmEnabled: false,
     maxBatchSize: 1000,
   });
@@ -174,12 +174,12 @@ describe('fencing by lease token', () => {
     await service.enqueue(job());
     const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
     const stale = { ...claimed!, leaseToken: '00000000-0000-4000-8000-000000000000' };
-    expect(await repo.finish('e1', 'inline', [finishOf(stale)])).toEqual(new Set());
+    expect(await repo.finish('e1', 'inline', [finishOf(stale)])).toEqual([]);
     expect(
       await repo.finish('e1', 'inline', [
         finishOf(stale, { nextStatus: 'failed', outcome: 'failed', errorCategory: 'transient' }),
       ]),
-    ).toEqual(new Set());
+    ).toEqual([]);
     const after = await repo.findById(claimed!.id);
     expect(after).toMatchObject({ status: 'claimed', leaseOwner: 'e1', result: null, error: null });
     expect(await repo.executions(claimed!.id)).toEqual([]);
@@ -197,12 +197,10 @@ describe('fencing by lease token', () => {
         { id: first!.id, leaseToken: first!.leaseToken, startedAt: new Date(), runtimeRef: 'x' },
       ]),
     ).toEqual(new Map());
-    expect(await repo.finish('e1', 'inline', [finishOf(first!, { result: 'stale' })])).toEqual(
-      new Set(),
-    );
-    expect(await repo.finish('e2', 'inline', [finishOf(second!, { result: 'fresh' })])).toEqual(
-      new Set([second!.id]),
-    );
+    expect(await repo.finish('e1', 'inline', [finishOf(first!, { result: 'stale' })])).toEqual([]);
+    expect(await repo.finish('e2', 'inline', [finishOf(second!, { result: 'fresh' })])).toEqual([
+      { id: second!.id, status: 'succeeded', workflowId: null },
+    ]);
     const done = await repo.findById(first!.id);
     expect(done).toMatchObject({ status: 'succeeded', result: 'fresh', leaseOwner: null });
     expect((await repo.executions(first!.id)).map((e) => e.executorId)).toEqual(['e2']);
@@ -230,7 +228,7 @@ describe('transitions the database refuses', () => {
       await repo.finish('e1', 'inline', [
         finishOf(claimed!, { nextStatus: 'failed', outcome: 'failed' }),
       ]),
-    ).toEqual(new Set());
+    ).toEqual([]);
     expect((await repo.findById(claimed!.id))!.status).toBe('succeeded');
   });
 

@@ -11,6 +11,7 @@ import {
 import type { Pool, PoolClient } from 'pg';
 import { toClaimedJob, toJob, type ClaimedRow, type JobRow } from './job-row';
 import * as sql from './jobs.sql';
+import type { TerminalJob } from './terminal-hook';
 
 /** A job ready for INSERT_JOBS: every default already filled in. */
 export interface JobInsert {
@@ -201,15 +202,22 @@ export class JobsRepository {
     return new Map(rows.map((r) => [r.id, { cancelRequested: r.cancel_requested }]));
   }
 
-  /** Ends attempts and records their executions; returns the ids whose lease still held. */
+  /**
+   * Ends attempts and records their executions; returns the jobs whose lease still held,
+   * with the status each moved to.
+   */
   async finish(
     executorId: string,
     runtime: string,
     finishes: AttemptFinish[],
-  ): Promise<Set<string>> {
-    if (finishes.length === 0) return new Set();
+  ): Promise<TerminalJob[]> {
+    if (finishes.length === 0) return [];
     const column = <T>(pick: (f: AttemptFinish) => T) => finishes.map(pick);
-    const { rows } = await this.pool.query<{ job_id: string }>(
+    const { rows } = await this.pool.query<{
+      id: string;
+      status: JobStatus;
+      workflow_id: string | null;
+    }>(
       prepared('finish_attempts', sql.FINISH_ATTEMPTS, [
         column((f) => f.id),
         column((f) => f.leaseToken),
@@ -232,7 +240,7 @@ export class JobsRepository {
         [...LEASED_STATUSES],
       ]),
     );
-    return new Set(rows.map((r) => r.job_id));
+    return rows.map((r) => ({ id: r.id, status: r.status, workflowId: r.workflow_id }));
   }
 
   async renewLeases(
@@ -260,14 +268,19 @@ export class JobsRepository {
     }));
   }
 
-  async reapExpiredLeases(
-    limit = 1000,
-  ): Promise<{ id: string; topic: string; status: JobStatus }[]> {
-    const { rows } = await this.pool.query<{ id: string; topic: string; status: JobStatus }>(
-      sql.REAP_EXPIRED_LEASES,
-      [limit],
-    );
-    return rows;
+  async reapExpiredLeases(limit = 1000): Promise<(TerminalJob & { topic: string })[]> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      topic: string;
+      status: JobStatus;
+      workflow_id: string | null;
+    }>(sql.REAP_EXPIRED_LEASES, [limit]);
+    return rows.map((r) => ({
+      id: r.id,
+      topic: r.topic,
+      status: r.status,
+      workflowId: r.workflow_id,
+    }));
   }
 
   /** Cancels a job that has not started, or asks its lease holder to; null if not cancellable. */

@@ -1,7 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { InjectPool, withTransaction } from '@danube/db';
+import type { Pool } from 'pg';
 import {
   DEFAULT_BACKOFF,
   DEFAULT_MAX_ATTEMPTS,
+  DanubeError,
   InvalidTransitionError,
   NotFoundError,
   TASK_CLASS_LIMITS,
@@ -18,8 +21,11 @@ import {
 } from './jobs.repository';
 import { CANCEL_CHANNEL, JOBS_CHANNEL, Notifier } from './notifications';
 import { UnprocessableJobError, invalidField } from './queue.errors';
+import type { TerminalHook } from './terminal-hook';
 
 export const QUEUE_OPTIONS = Symbol('QUEUE_OPTIONS');
+/** Optional: what must happen when a job ends (workflows release or skip its children). */
+export const TERMINAL_HOOK = Symbol('TERMINAL_HOOK');
 
 export interface QueueOptions {
   /** Whether a Slurm runtime serves the gpu_slurm task class. */
@@ -40,11 +46,16 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The queue as users see it: enqueue, read, cancel and retry jobs. */
 @Injectable()
 export class JobsService {
+  private readonly jobs: JobsRepository;
+
   constructor(
-    private readonly jobs: JobsRepository,
+    @InjectPool() private readonly pool: Pool,
     private readonly notifier: Notifier,
     @Inject(QUEUE_OPTIONS) private readonly options: QueueOptions,
-  ) {}
+    @Optional() @Inject(TERMINAL_HOOK) private readonly terminalHook: TerminalHook | null = null,
+  ) {
+    this.jobs = new JobsRepository(pool);
+  }
 
   async enqueue(job: NewJob): Promise<EnqueueResult> {
     const [result] = await this.enqueueMany([job], '');
@@ -63,7 +74,7 @@ export class JobsService {
       );
     }
     const inserts = newJobs.map((job, i) =>
-      this.toInsert(job, fieldPrefix ? `${fieldPrefix}[${i}].` : ''),
+      this.prepare(job, fieldPrefix ? `${fieldPrefix}[${i}].` : ''),
     );
     const inserted = inserts.length > 0 ? await this.jobs.insert(inserts) : [];
 
@@ -113,22 +124,34 @@ export class JobsService {
 
   /** Cancels a job that has not started; asks the executor running it to stop it. */
   async cancel(id: string): Promise<Job> {
-    const job = await this.jobs.cancel(id);
+    const { job, queuedTopics } = await withTransaction(this.pool, async (client) => {
+      const job = await JobsRepository.on(client).cancel(id);
+      if (job?.status === 'cancelled' && job.workflowId !== null && this.terminalHook) {
+        const { queuedTopics } = await this.terminalHook.afterTerminal(client, [job]);
+        return { job, queuedTopics };
+      }
+      return { job, queuedTopics: [] };
+    });
     if (!job) {
       const current = await this.get(id);
       throw new InvalidTransitionError(id, current.status, 'cancelled');
     }
     if (!isTerminal(job.status)) this.notifier.notify(CANCEL_CHANNEL, [job.id]);
+    if (queuedTopics.length > 0) this.notifier.notify(JOBS_CHANNEL, queuedTopics);
     return job;
   }
 
   /** Queues a failed, timed-out, cancelled or skipped job again with a fresh set of attempts. */
   async retry(id: string): Promise<Job> {
-    const job = await this.jobs.retry(id);
-    if (!job) {
-      const current = await this.get(id);
-      throw new InvalidTransitionError(id, current.status, 'queued');
+    const current = await this.get(id);
+    if (current.workflowId !== null) {
+      throw new DanubeError(
+        'conflict',
+        `job ${id} is node "${current.nodeName}" of workflow ${current.workflowId}; retry the workflow (POST /v1/workflows/${current.workflowId}/retry), which re-runs its failed and skipped nodes`,
+      );
     }
+    const job = await this.jobs.retry(id);
+    if (!job) throw new InvalidTransitionError(id, (await this.get(id)).status, 'queued');
     this.notifier.notify(JOBS_CHANNEL, [job.topic]);
     return job;
   }
@@ -153,8 +176,11 @@ export class JobsService {
     return [...byTopic.entries()].map(([topic, counts]) => ({ topic, counts }));
   }
 
-  /** Checks what a DTO cannot (limits that depend on the task class) and fills in defaults. */
-  private toInsert(job: NewJob, field: string): JobInsert {
+  /**
+   * Checks what a DTO cannot (limits that depend on the task class) and fills in defaults;
+   * `field` prefixes the names of refused fields in errors. Workflows use it for their nodes.
+   */
+  prepare(job: NewJob, field: string): JobInsert {
     if (!TOPIC_PATTERN.test(job.topic)) {
       throw invalidField(
         `${field}topic`,

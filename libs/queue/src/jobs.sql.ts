@@ -8,13 +8,15 @@
 /** What an executor needs of a job it claimed (see ClaimedJob). */
 const CLAIMED_COLUMNS = `
   j.id, j.tenant, j.topic, j.task_class, j.priority, j.run_at, j.attempts, j.max_attempts,
-  j.timeout_seconds, j.spec, j.labels, j.runtime_ref, j.lease_token, j.started_at`;
+  j.timeout_seconds, j.spec, j.labels, j.runtime_ref, j.lease_token, j.started_at, j.workflow_id,
+  j.node_name`;
 
 const JOB_COLUMNS = `
   j.id, j.tenant, j.topic, j.task_class, j.status, j.priority, j.run_at, j.attempts,
   j.max_attempts, j.timeout_seconds, j.spec, j.labels, j.idempotency_key, j.runtime_ref,
   j.lease_owner, j.lease_token, j.progress, j.status_message, j.result, j.error,
-  j.created_at, j.started_at, j.finished_at, j.cancel_requested_at`;
+  j.created_at, j.started_at, j.finished_at, j.cancel_requested_at, j.workflow_id, j.node_name,
+  j.skip_reason`;
 
 /**
  * Inserts a batch of jobs from a JSON array, in array order. A repeated idempotency key
@@ -146,7 +148,7 @@ export const FINISH_ATTEMPTS = `
       lease_expires_at = NULL
     FROM done d
     WHERE j.id = d.id AND j.lease_token = d.lease_token AND j.status = ANY($17::danube.job_status[])
-    RETURNING j.id
+    RETURNING j.id, j.status, j.workflow_id
   ), recorded AS (
     INSERT INTO danube.executions (
       job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category, message,
@@ -157,7 +159,7 @@ export const FINISH_ATTEMPTS = `
     -- Never expected; if it happens, a record that exists must not fail the whole batch.
     ON CONFLICT (job_id, attempt) DO NOTHING
   )
-  SELECT id AS job_id FROM finished`;
+  SELECT id, status, workflow_id FROM finished`;
 
 /**
  * Renews the leases of the jobs an executor is running ($4), in one statement whatever
@@ -195,7 +197,7 @@ export const REAP_EXPIRED_LEASES = `
     lease_expires_at = NULL
   FROM expired e
   WHERE j.id = e.id
-  RETURNING j.id, j.topic, j.status`;
+  RETURNING j.id, j.topic, j.status, j.workflow_id`;
 
 /** A job that never ran is cancelled at once; a leased one gets a cancel request. */
 export const CANCEL_JOB = `

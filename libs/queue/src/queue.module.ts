@@ -9,7 +9,8 @@ import { PG_POOL } from '@danube/db';
 import type { Pool } from 'pg';
 import { ExecutorsRepository } from './executors.repository';
 import { JobsRepository } from './jobs.repository';
-import { JobsService, QUEUE_OPTIONS, type QueueOptions } from './jobs.service';
+import { JobsService, QUEUE_OPTIONS, TERMINAL_HOOK, type QueueOptions } from './jobs.service';
+import type { TerminalHook } from './terminal-hook';
 import { Notifier } from './notifications';
 
 @Injectable()
@@ -22,12 +23,13 @@ class NotifierDrain implements OnApplicationShutdown {
 
 @Module({})
 export class QueueModule {
-  static forRoot(options: QueueOptions): DynamicModule {
+  static forRoot(options: QueueOptions, terminalHook: TerminalHook | null = null): DynamicModule {
     const logger = new Logger('Notifier');
     return {
       module: QueueModule,
       providers: [
         { provide: QUEUE_OPTIONS, useValue: options },
+        { provide: TERMINAL_HOOK, useValue: terminalHook },
         {
           provide: Notifier,
           inject: [PG_POOL],

@@ -15,17 +15,24 @@ function errorOf(fn: () => unknown): InvalidArgumentError {
 
 describe('validateGraph', () => {
   it('orders a diamond parents first', () => {
-    const order = validateGraph([node('d', 'b', 'c'), node('b', 'a'), node('c', 'a'), node('a')], 10).map((n) => n.name);
+    const order = validateGraph(
+      [node('d', 'b', 'c'), node('b', 'a'), node('c', 'a'), node('a')],
+      10,
+    ).map((n) => n.name);
     expect(order[0]).toBe('a');
     expect(order[3]).toBe('d');
   });
 
   it('refuses an empty workflow', () => {
-    expect(errorOf(() => validateGraph([], 10)).message).toBe('nodes must not be empty: a workflow needs at least one node');
+    expect(errorOf(() => validateGraph([], 10)).message).toBe(
+      'nodes must not be empty: a workflow needs at least one node',
+    );
   });
 
   it('refuses more nodes than the limit', () => {
-    expect(errorOf(() => validateGraph([node('a'), node('b'), node('c')], 2)).message).toMatch(/nodes has 3 nodes; a workflow may have at most 2/);
+    expect(errorOf(() => validateGraph([node('a'), node('b'), node('c')], 2)).message).toMatch(
+      /nodes has 3 nodes; a workflow may have at most 2/,
+    );
   });
 
   it('names duplicate nodes', () => {
@@ -41,16 +48,27 @@ describe('validateGraph', () => {
   });
 
   it('names a self-dependency', () => {
-    expect(errorOf(() => validateGraph([node('a', 'a')], 10)).message).toBe('node "a" depends on itself');
+    expect(errorOf(() => validateGraph([node('a', 'a')], 10)).message).toBe(
+      'node "a" depends on itself',
+    );
   });
 
   it('lists one cycle in order', () => {
-    const error = errorOf(() => validateGraph([node('start'), node('x', 'start', 'z'), node('y', 'x'), node('z', 'y'), node('end', 'z')], 10));
+    const error = errorOf(() =>
+      validateGraph(
+        [node('start'), node('x', 'start', 'z'), node('y', 'x'), node('z', 'y'), node('end', 'z')],
+        10,
+      ),
+    );
     expect(error.message).toMatch(/^the workflow has a cycle: /);
     const cycle = error.details!.nodes as string[];
     expect([...cycle].sort()).toEqual(['x', 'y', 'z']);
     // Each node in the message depends on the one before it.
-    const graph = new Map([['x', ['start', 'z']], ['y', ['x']], ['z', ['y']]]);
+    const graph = new Map([
+      ['x', ['start', 'z']],
+      ['y', ['x']],
+      ['z', ['y']],
+    ]);
     cycle.forEach((name, i) => expect(graph.get(cycle[(i + 1) % cycle.length]!)).toContain(name));
     expect(error.message).toBe(`the workflow has a cycle: ${[...cycle, cycle[0]].join(' -> ')}`);
   });
@@ -71,7 +89,11 @@ describe('fromLinkedForm', () => {
   });
 
   it('refuses an unknown start_node or next_node', () => {
-    expect(errorOf(() => fromLinkedForm('zz', [{ name: 'a' }])).message).toBe('start_node "zz" is not one of the nodes');
-    expect(errorOf(() => fromLinkedForm('a', [{ name: 'a', next_node: 'q' }])).message).toBe('node "a" has next_node "q", which is not one of the nodes');
+    expect(errorOf(() => fromLinkedForm('zz', [{ name: 'a' }])).message).toBe(
+      'start_node "zz" is not one of the nodes',
+    );
+    expect(errorOf(() => fromLinkedForm('a', [{ name: 'a', next_node: 'q' }])).message).toBe(
+      'node "a" has next_node "q", which is not one of the nodes',
+    );
   });
 });

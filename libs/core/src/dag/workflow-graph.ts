@@ -20,23 +20,35 @@ export interface LinkedNode {
  * Converts the linked form ({start_node, nodes: [{name, next_node}]}) into dependsOn:
  * a node is a child of every node whose next_node names it.
  */
-export function fromLinkedForm<T extends LinkedNode>(startNode: string, nodes: T[]): (Omit<T, 'next_node'> & { dependsOn: string[] })[] {
+export function fromLinkedForm<T extends LinkedNode>(
+  startNode: string,
+  nodes: T[],
+): (Omit<T, 'next_node'> & { dependsOn: string[] })[] {
   const names = new Set(nodes.map((n) => n.name));
   if (!names.has(startNode)) {
-    throw new InvalidArgumentError(`start_node "${startNode}" is not one of the nodes`, { field: 'start_node', nodes: [startNode] });
+    throw new InvalidArgumentError(`start_node "${startNode}" is not one of the nodes`, {
+      field: 'start_node',
+      nodes: [startNode],
+    });
   }
   const parents = new Map<string, string[]>();
   for (const node of nodes) {
     if (node.next_node == null) continue;
     if (!names.has(node.next_node)) {
-      throw new InvalidArgumentError(`node "${node.name}" has next_node "${node.next_node}", which is not one of the nodes`, {
-        field: 'next_node',
-        nodes: [node.name, node.next_node],
-      });
+      throw new InvalidArgumentError(
+        `node "${node.name}" has next_node "${node.next_node}", which is not one of the nodes`,
+        {
+          field: 'next_node',
+          nodes: [node.name, node.next_node],
+        },
+      );
     }
     parents.set(node.next_node, [...(parents.get(node.next_node) ?? []), node.name]);
   }
-  return nodes.map(({ next_node: _next, ...rest }) => ({ ...rest, dependsOn: parents.get(rest.name) ?? [] }));
+  return nodes.map(({ next_node: _next, ...rest }) => ({
+    ...rest,
+    dependsOn: parents.get(rest.name) ?? [],
+  }));
 }
 
 /**
@@ -44,9 +56,16 @@ export function fromLinkedForm<T extends LinkedNode>(startNode: string, nodes: T
  * topological order (parents before children). Every error names the offending nodes.
  */
 export function validateGraph<T extends GraphNode>(nodes: T[], maxNodes: number): T[] {
-  if (nodes.length === 0) throw new InvalidArgumentError('nodes must not be empty: a workflow needs at least one node', { field: 'nodes', nodes: [] });
+  if (nodes.length === 0)
+    throw new InvalidArgumentError('nodes must not be empty: a workflow needs at least one node', {
+      field: 'nodes',
+      nodes: [],
+    });
   if (nodes.length > maxNodes) {
-    throw new InvalidArgumentError(`nodes has ${nodes.length} nodes; a workflow may have at most ${maxNodes} (DAG_MAX_NODES)`, { field: 'nodes', nodes: [] });
+    throw new InvalidArgumentError(
+      `nodes has ${nodes.length} nodes; a workflow may have at most ${maxNodes} (DAG_MAX_NODES)`,
+      { field: 'nodes', nodes: [] },
+    );
   }
   const byName = new Map<string, T>();
   const duplicates = new Set<string>();
@@ -56,26 +75,40 @@ export function validateGraph<T extends GraphNode>(nodes: T[], maxNodes: number)
   }
   if (duplicates.size > 0) {
     const names = [...duplicates];
-    throw new InvalidArgumentError(`duplicate node names: ${names.map((n) => `"${n}"`).join(', ')}; each node needs a name of its own`, { field: 'nodes.name', nodes: names });
+    throw new InvalidArgumentError(
+      `duplicate node names: ${names.map((n) => `"${n}"`).join(', ')}; each node needs a name of its own`,
+      { field: 'nodes.name', nodes: names },
+    );
   }
   for (const node of nodes) {
     for (const parent of node.dependsOn ?? []) {
       if (parent === node.name) {
-        throw new InvalidArgumentError(`node "${node.name}" depends on itself`, { field: 'dependsOn', nodes: [node.name] });
+        throw new InvalidArgumentError(`node "${node.name}" depends on itself`, {
+          field: 'dependsOn',
+          nodes: [node.name],
+        });
       }
       if (!byName.has(parent)) {
-        throw new InvalidArgumentError(`node "${node.name}" depends on "${parent}", which is not one of the nodes`, { field: 'dependsOn', nodes: [node.name, parent] });
+        throw new InvalidArgumentError(
+          `node "${node.name}" depends on "${parent}", which is not one of the nodes`,
+          { field: 'dependsOn', nodes: [node.name, parent] },
+        );
       }
     }
     if (new Set(node.dependsOn ?? []).size !== (node.dependsOn ?? []).length) {
-      throw new InvalidArgumentError(`node "${node.name}" lists a dependency twice`, { field: 'dependsOn', nodes: [node.name] });
+      throw new InvalidArgumentError(`node "${node.name}" lists a dependency twice`, {
+        field: 'dependsOn',
+        nodes: [node.name],
+      });
     }
   }
 
   // Kahn's algorithm: what is left once every node without pending parents is taken lies on a cycle.
   const pending = new Map(nodes.map((n) => [n.name, (n.dependsOn ?? []).length]));
   const children = new Map<string, string[]>();
-  for (const node of nodes) for (const parent of node.dependsOn ?? []) children.set(parent, [...(children.get(parent) ?? []), node.name]);
+  for (const node of nodes)
+    for (const parent of node.dependsOn ?? [])
+      children.set(parent, [...(children.get(parent) ?? []), node.name]);
   const ready = nodes.filter((n) => pending.get(n.name) === 0).map((n) => n.name);
   const order: T[] = [];
   while (ready.length > 0) {
@@ -88,8 +121,14 @@ export function validateGraph<T extends GraphNode>(nodes: T[], maxNodes: number)
     }
   }
   if (order.length < nodes.length) {
-    const cycle = findCycle(nodes.filter((n) => pending.get(n.name)! > 0), byName);
-    throw new InvalidArgumentError(`the workflow has a cycle: ${[...cycle, cycle[0]].join(' -> ')}`, { field: 'dependsOn', nodes: cycle });
+    const cycle = findCycle(
+      nodes.filter((n) => pending.get(n.name)! > 0),
+      byName,
+    );
+    throw new InvalidArgumentError(
+      `the workflow has a cycle: ${[...cycle, cycle[0]].join(' -> ')}`,
+      { field: 'dependsOn', nodes: cycle },
+    );
   }
   return order;
 }

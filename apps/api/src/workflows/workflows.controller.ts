@@ -1,0 +1,76 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InvalidArgumentError, fromLinkedForm } from '@danube/core';
+import { WorkflowsService } from '@danube/dag';
+import { IdPipe } from '../http/id.pipe';
+import { CreateWorkflowDto, ListWorkflowsQuery, toNewNode, workflowView } from './workflow.dto';
+
+@ApiTags('workflows')
+@Controller('v1/workflows')
+export class WorkflowsController {
+  constructor(private readonly workflows: WorkflowsService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Submit a workflow: nodes with dependsOn, or a chain from start_node via next_node',
+  })
+  async create(@Body() dto: CreateWorkflowDto) {
+    const nodes = dto.nodes.map(toNewNode);
+    const linked = dto.start_node !== undefined;
+    for (const [i, node] of nodes.entries()) {
+      if (linked && node.dependsOn !== undefined) {
+        throw new InvalidArgumentError(
+          `nodes[${i}] ("${node.name}") has dependsOn, but start_node makes this a linked workflow: use next_node`,
+          { field: `nodes.${i}.dependsOn` },
+        );
+      }
+      if (!linked && node.next_node !== undefined) {
+        throw new InvalidArgumentError(
+          `nodes[${i}] ("${node.name}") has next_node; a linked workflow also needs start_node`,
+          { field: 'start_node' },
+        );
+      }
+    }
+    const graph = linked
+      ? fromLinkedForm(dto.start_node!, nodes)
+      : nodes.map(({ next_node: _next, ...node }) => node);
+    return workflowView(
+      await this.workflows.submit({ name: dto.name, labels: dto.labels, nodes: graph }),
+    );
+  }
+
+  @Get()
+  async list(@Query() query: ListWorkflowsQuery) {
+    const limit = query.limit ?? 50;
+    const items = await this.workflows.list({ status: query.status, before: query.cursor, limit });
+    return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: "The workflow's status, node counts by status, and each node" })
+  async get(@Param('id', IdPipe) id: string) {
+    return workflowView(await this.workflows.get(id));
+  }
+
+  @Get(':id/graph')
+  @ApiOperation({ summary: 'Nodes and edges with their states, for drawing' })
+  async graph(@Param('id', IdPipe) id: string) {
+    return this.workflows.graph(id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel: running nodes are stopped, nodes not yet started are skipped' })
+  async cancel(@Param('id', IdPipe) id: string) {
+    return workflowView(await this.workflows.cancel(id));
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Run the failed and skipped nodes of a failed or cancelled workflow again',
+  })
+  async retry(@Param('id', IdPipe) id: string) {
+    return workflowView(await this.workflows.retry(id));
+  }
+}

@@ -1,0 +1,113 @@
+import { countParents, type JobStatus, type TriggerRule } from '@danube/core';
+import type { Queryable, TerminalHook, TerminalJob } from '@danube/queue';
+import * as sql from './workflows.sql';
+
+interface LockedChild {
+  id: string;
+  status: JobStatus;
+  trigger_rule: TriggerRule;
+  pending_parents: number;
+  succeeded_parents: number;
+  failed_parents: number;
+  parent_id: string;
+  parent_status: JobStatus;
+  parent_name: string;
+  parent_skip_reason: string | null;
+}
+
+/** Node outcomes that make a workflow fail (a skipped node is a consequence, not a cause). */
+const FAILING: readonly JobStatus[] = ['failed', 'timed_out', 'cancelled'];
+
+/**
+ * What happens in a workflow when some of its nodes reach a terminal status, inside the
+ * transaction that put them there: each child's fan-in counters move by its finished
+ * parents; a child whose trigger is now met is queued, one whose trigger can no longer
+ * be met is skipped, and skipped children pass the same on to theirs, down the graph.
+ * The nodes that ended are counted into their workflows, which end with their last node.
+ * Cost: the finished nodes' edges and children, never the whole workflow.
+ */
+export class WorkflowRelease implements TerminalHook {
+  async afterTerminal(client: Queryable, jobs: TerminalJob[]): Promise<{ queuedTopics: string[] }> {
+    const queuedTopics = new Set<string>();
+    const ended = new Map<string, { ended: number; failed: number }>();
+    let finished = jobs.filter((j) => j.workflowId !== null);
+    while (finished.length > 0) {
+      for (const job of finished) {
+        const counts = ended.get(job.workflowId!) ?? { ended: 0, failed: 0 };
+        counts.ended++;
+        if (FAILING.includes(job.status)) counts.failed++;
+        ended.set(job.workflowId!, counts);
+      }
+      const changed = await this.countParents(
+        client,
+        finished.map((j) => j.id),
+      );
+      for (const child of changed) if (child.status === 'queued') queuedTopics.add(child.topic);
+      finished = changed
+        .filter((child) => child.status === 'skipped')
+        .map((child) => ({ id: child.id, status: child.status, workflowId: child.workflow_id }));
+    }
+    if (ended.size > 0) {
+      const ids = [...ended.keys()];
+      await client.query(sql.COUNT_ENDED_NODES, [
+        ids,
+        ids.map((id) => ended.get(id)!.ended),
+        ids.map((id) => ended.get(id)!.failed),
+      ]);
+    }
+    return { queuedTopics: [...queuedTopics] };
+  }
+
+  /** Moves the counters of the children of `parentIds`; returns the children whose status changed. */
+  private async countParents(client: Queryable, parentIds: string[]) {
+    const { rows } = await client.query<LockedChild>(sql.LOCK_CHILDREN, [parentIds]);
+    const children = new Map<
+      string,
+      { row: LockedChild; succeeded: number; failed: number; reason: string | null }
+    >();
+    for (const row of rows) {
+      const child = children.get(row.id) ?? { row, succeeded: 0, failed: 0, reason: null };
+      if (row.parent_status === 'succeeded') {
+        child.succeeded++;
+      } else {
+        child.failed++;
+        child.reason ??=
+          row.parent_status === 'skipped' && row.parent_skip_reason
+            ? row.parent_skip_reason
+            : `upstream node "${row.parent_name}" ${row.parent_status.replace('_', ' ')}`;
+      }
+      children.set(row.id, child);
+    }
+    if (children.size === 0) return [];
+    const updates = [...children.values()].map(({ row, succeeded, failed, reason }) => {
+      const step = countParents(
+        {
+          trigger: row.trigger_rule,
+          pending: row.pending_parents,
+          succeeded: row.succeeded_parents,
+          failed: row.failed_parents,
+        },
+        succeeded,
+        failed,
+      );
+      // Only a node still waiting can be released or skipped; others just keep count.
+      const becomes = row.status === 'blocked' ? step.becomes : null;
+      return { id: row.id, step, becomes, reason: becomes === 'skipped' ? reason : null };
+    });
+    const { rows: changed } = await client.query<{
+      id: string;
+      status: JobStatus;
+      topic: string;
+      workflow_id: string;
+    }>(sql.UPDATE_CHILDREN, [
+      updates.map((u) => u.id),
+      updates.map((u) => u.step.pending),
+      updates.map((u) => u.step.succeeded),
+      updates.map((u) => u.step.failed),
+      updates.map((u) => u.becomes),
+      updates.map((u) => u.reason),
+    ]);
+    const moved = new Set(updates.filter((u) => u.becomes !== null).map((u) => u.id));
+    return changed.filter((c) => moved.has(c.id));
+  }
+}
