@@ -388,3 +388,19 @@ it('a 10,000-node layered workflow validates and completes', async () => {
     `10,000-node workflow (19,800 edges, 3 inline executors): submit ${submitMs} ms, submit to done ${totalMs} ms\n`,
   );
 }, 300_000);
+
+it('examples/data-pipeline.json: generate a CSV -> analyse it -> write a report', async () => {
+  const example = JSON.parse(
+    readFileSync(join(__dirname, '..', 'examples', 'data-pipeline.json'), 'utf8'),
+  );
+  const nodes = example.nodes.map((n: Node) => ({ ...n, topic: 'wf' }));
+  const created = await submit(example.name, nodes);
+  expect(created.status).toBe(201);
+  const done = await untilDone(created.body.id);
+  expect(done.status).toBe('succeeded');
+  const report = (await http('GET', `${api.url}/v1/jobs/${node(done, 'report').jobId}`)).body;
+  expect(report.result.report[0]).toBe('Weekly temperature report');
+  expect(report.result.report).toHaveLength(5);
+  const analyse = (await http('GET', `${api.url}/v1/jobs/${node(done, 'analyse').jobId}`)).body;
+  expect(analyse.result.Vienna.days).toBe(7);
+});
