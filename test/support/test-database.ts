@@ -13,7 +13,9 @@ export interface TestDatabase {
  * A fresh, migrated database for one test file, copied from the template that the global
  * setup migrated. Real Postgres, isolated from every other test file.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { poolSize?: number } = {},
+): Promise<TestDatabase> {
   const adminUrl = process.env.DANUBE_TEST_ADMIN_URL;
   if (!adminUrl)
     throw new Error(
@@ -22,7 +24,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `danube_test_${randomBytes(6).toString('hex')}`;
   await admin(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
   const url = withDatabase(adminUrl, name);
-  const pool = createPool({ databaseUrl: url, max: 10 });
+  const pool = createPool({ databaseUrl: url, max: options.poolSize ?? 10 });
   return {
     url,
     pool,
