@@ -26,6 +26,7 @@ import {
 } from '@danube/core';
 import type { Execution, StoredLogLine } from '@danube/queue';
 import { IsCommand, IsStringRecord } from '../http/validators';
+import { PageQuery } from '../http/page.query';
 
 export class BackoffDto {
   @ApiPropertyOptional({ description: 'Delay before the first retry, in seconds', default: 1 })
@@ -165,7 +166,7 @@ export class CreateJobBatchDto {
   jobs!: CreateJobDto[];
 }
 
-export class ListJobsQuery {
+export class ListJobsQuery extends PageQuery {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
@@ -176,19 +177,6 @@ export class ListJobsQuery {
   @IsOptional()
   @IsIn(JOB_STATUSES)
   status?: JobStatus;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @Matches(/^\d{1,19}$/, { message: 'cursor must be the nextCursor of a previous page' })
-  cursor?: string;
 }
 
 export class LogsQuery {

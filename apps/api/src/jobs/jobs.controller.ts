@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobsService } from '@danube/queue';
 import type { Response } from 'express';
 import { IdPipe } from '../http/id.pipe';
+import { page } from '../http/page.query';
 import {
   CreateJobBatchDto,
   CreateJobDto,
@@ -48,10 +49,7 @@ export class JobsController {
       before: query.cursor,
       limit,
     });
-    return {
-      items: jobs.map(jobView),
-      nextCursor: jobs.length === limit ? jobs[jobs.length - 1]!.id : null,
-    };
+    return { items: jobs.map(jobView), nextCursor: page(jobs, limit).nextCursor };
   }
 
   @Get(':id')

@@ -7,15 +7,12 @@ import {
   IsOptional,
   IsString,
   Length,
-  Matches,
-  Max,
-  Min,
-  IsInt,
   ValidateNested,
 } from 'class-validator';
 import { TRIGGER_RULES, type TriggerRule } from '@danube/core';
 import type { NewNode, Workflow, WorkflowNode } from '@danube/dag';
 import { CreateJobDto, toNewJob } from '../jobs/job.dto';
+import { PageQuery } from '../http/page.query';
 import { IsStringRecord } from '../http/validators';
 
 export class WorkflowNodeDto extends CreateJobDto {
@@ -73,24 +70,11 @@ export class CreateWorkflowDto {
   nodes!: WorkflowNodeDto[];
 }
 
-export class ListWorkflowsQuery {
+export class ListWorkflowsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['running', 'succeeded', 'failed', 'cancelled'] })
   @IsOptional()
   @IsIn(['running', 'succeeded', 'failed', 'cancelled'])
   status?: 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @Matches(/^\d{1,19}$/, { message: 'cursor must be the nextCursor of a previous page' })
-  cursor?: string;
 }
 
 export function toNewNode(dto: WorkflowNodeDto): NewNode & { next_node?: string } {

@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InvalidArgumentError, fromLinkedForm } from '@danube/core';
 import { WorkflowsService } from '@danube/dag';
 import { IdPipe } from '../http/id.pipe';
+import { page } from '../http/page.query';
 import { CreateWorkflowDto, ListWorkflowsQuery, toNewNode, workflowView } from './workflow.dto';
 
 @ApiTags('workflows')
@@ -43,7 +44,7 @@ export class WorkflowsController {
   async list(@Query() query: ListWorkflowsQuery) {
     const limit = query.limit ?? 50;
     const items = await this.workflows.list({ status: query.status, before: query.cursor, limit });
-    return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
+    return page(items, limit);
   }
 
   @Get(':id')
