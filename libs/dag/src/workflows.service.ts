@@ -103,21 +103,16 @@ export class WorkflowsService {
    * one transaction.
    */
   async submit(workflow: NewWorkflow): Promise<{ workflow: Workflow; nodes: WorkflowNode[] }> {
-    const ordered = validateGraph(workflow.nodes, this.options.maxNodes);
-    const position = new Map(workflow.nodes.map((node, i) => [node.name, i]));
-    // Stored in the order submitted (validateGraph has already refused cycles and unknown names).
-    void ordered;
-    const rows = workflow.nodes.map((node) => {
+    validateGraph(workflow.nodes, this.options.maxNodes);
+    // Stored in the order submitted: validateGraph has already refused cycles and unknown names.
+    const rows = workflow.nodes.map((node, i) => {
       if (node.idempotencyKey !== undefined) {
         throw new DanubeError(
           'invalid_argument',
-          `nodes[${position.get(node.name)}].idempotencyKey: workflow nodes take no idempotency key`,
+          `nodes[${i}].idempotencyKey: workflow nodes take no idempotency key`,
         );
       }
-      const prepared = this.jobs.prepare(
-        { ...node, tenant: workflow.tenant },
-        `nodes[${position.get(node.name)}].`,
-      );
+      const prepared = this.jobs.prepare({ ...node, tenant: workflow.tenant }, `nodes[${i}].`);
       const parents = node.dependsOn?.length ?? 0;
       return {
         ...prepared,
@@ -133,7 +128,7 @@ export class WorkflowsService {
         workflow.tenant ?? 'default',
         workflow.name,
         workflow.labels ?? {},
-        ordered.length,
+        workflow.nodes.length,
       ]);
       const workflowId = created[0]!.id;
       const { rows: jobs } = await client.query<{ id: string; node_name: string }>(
@@ -143,7 +138,7 @@ export class WorkflowsService {
       const jobIds = new Map(jobs.map((j) => [j.node_name, j.id]));
       const parents: string[] = [];
       const children: string[] = [];
-      for (const node of ordered) {
+      for (const node of workflow.nodes) {
         for (const parent of node.dependsOn ?? []) {
           parents.push(jobIds.get(parent)!);
           children.push(jobIds.get(node.name)!);
