@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createPool, migrate } from '@danube/db';
 import { ExecutorService, loadExecutorOptions, createRuntime } from '@danube/executor';
-import { JobsRepository, JobsService, Notifier, jobsSql } from '@danube/queue';
+import { JobsRepository, JobsService, Notifier, jobsSql, succeededAttempt } from '@danube/queue';
 import { percentiles } from '../stats';
 import type { Pool } from 'pg';
 import { loadApiOptions } from '../../../apps/api/src/api.config';
@@ -238,22 +238,7 @@ export const danubeFleet: FleetSystem = {
       await repo.finish(
         'depth-probe',
         'inline',
-        claimed.map((j) => ({
-          id: j.id,
-          leaseToken: j.leaseToken,
-          attempt: j.attempts,
-          nextStatus: 'succeeded',
-          outcome: 'succeeded',
-          retryAt: null,
-          errorCategory: null,
-          message: null,
-          exitCode: 0,
-          stderrTail: null,
-          result: undefined,
-          runtimeRef: null,
-          startedAt: now,
-          finishedAt: now,
-        })),
+        claimed.map((j) => succeededAttempt(j, now)),
       );
     }
 

@@ -106,8 +106,8 @@ export class ExecutorService {
       capacity: options.concurrency,
     });
     await this.listener.start();
-    this.every(options.heartbeatMs, () => this.heartbeat());
-    this.every(options.reapIntervalMs, () => this.reap());
+    this.every('heartbeat', options.heartbeatMs, () => this.heartbeat());
+    this.every('reaper', options.reapIntervalMs, () => this.reap());
     this.loop = Promise.all(Array.from({ length: CLAIM_LOOPS }, () => this.claimLoop())).then(
       () => undefined,
     );
@@ -305,15 +305,13 @@ export class ExecutorService {
     if (topics.size > 0) this.notifier.notify(JOBS_CHANNEL, topics);
   }
 
-  private every(ms: number, task: () => Promise<void>): void {
+  private every(label: string, ms: number, task: () => Promise<void>): void {
     let busy = false;
     const timer = setInterval(() => {
       if (busy) return;
       busy = true;
       task()
-        .catch((error) =>
-          this.logger.warn(`${task.name || 'periodic task'} failed: ${String(error)}`),
-        )
+        .catch((error) => this.logger.warn(`${label} failed: ${String(error)}`))
         .finally(() => (busy = false));
     }, ms);
     this.timers.push(timer);

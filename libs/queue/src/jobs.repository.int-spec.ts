@@ -5,7 +5,7 @@ import {
   type NewJob,
 } from '@danube/core';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
-import { JobsRepository, type AttemptFinish } from './jobs.repository';
+import { JobsRepository, succeededAttempt, type AttemptFinish } from './jobs.repository';
 import { JobsService } from './jobs.service';
 import { Notifier } from './notifications';
 
@@ -30,23 +30,7 @@ const job = (over: Partial<NewJob> = {}): NewJob => ({ topic: 'a', command: ['tr
 const LEASE = 30_000;
 
 function finishOf(claimed: ClaimedJob, over: Partial<AttemptFinish> = {}): AttemptFinish {
-  return {
-    id: claimed.id,
-    leaseToken: claimed.leaseToken,
-    attempt: claimed.attempts,
-    nextStatus: 'succeeded',
-    outcome: 'succeeded',
-    retryAt: null,
-    errorCategory: null,
-    message: null,
-    exitCode: 0,
-    stderrTail: null,
-    result: { ok: true },
-    runtimeRef: null,
-    startedAt: new Date(),
-    finishedAt: new Date(),
-    ...over,
-  };
+  return { ...succeededAttempt(claimed), result: { ok: true }, ...over };
 }
 
 async function count(where = 'true'): Promise<number> {

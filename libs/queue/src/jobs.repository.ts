@@ -52,6 +52,26 @@ export interface AttemptFinish {
   finishedAt: Date;
 }
 
+/** The end of an attempt that succeeded, with no result: what the inline runtime and tests record. */
+export function succeededAttempt(job: ClaimedJob, at: Date = new Date()): AttemptFinish {
+  return {
+    id: job.id,
+    leaseToken: job.leaseToken,
+    attempt: job.attempts,
+    nextStatus: 'succeeded',
+    outcome: 'succeeded',
+    retryAt: null,
+    errorCategory: null,
+    message: null,
+    exitCode: 0,
+    stderrTail: null,
+    result: undefined,
+    runtimeRef: null,
+    startedAt: at,
+    finishedAt: at,
+  };
+}
+
 export interface LogLine {
   jobId: string;
   attempt: number;
