@@ -404,3 +404,55 @@ it('examples/data-pipeline.json: generate a CSV -> analyse it -> write a report'
   const analyse = (await http('GET', `${api.url}/v1/jobs/${node(done, 'analyse').jobId}`)).body;
   expect(analyse.result.Vienna.days).toBe(7);
 });
+
+describe('bad input on the workflow endpoints', () => {
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['nodes that is not an array', { name: 'x', nodes: 'a' }, /nodes must be an array/],
+    ['a missing name', { nodes: [{ name: 'a', topic: 'wf', command: 'true' }] }, /name must be/],
+    [
+      'an unknown trigger',
+      { name: 'x', nodes: [{ name: 'a', topic: 'wf', command: 'true', trigger: 'some' }] },
+      /nodes\.0\.trigger must be one of/,
+    ],
+    [
+      'an unknown field in a node',
+      { name: 'x', nodes: [{ name: 'a', topic: 'wf', command: 'true', colour: 1 }] },
+      /property nodes\.0\.colour should not exist/,
+    ],
+    [
+      'dependsOn in the linked form',
+      {
+        name: 'x',
+        start_node: 'a',
+        nodes: [{ name: 'a', topic: 'wf', command: 'true', dependsOn: [] }],
+      },
+      /start_node makes this a linked workflow: use next_node/,
+    ],
+    [
+      'next_node without start_node',
+      { name: 'x', nodes: [{ name: 'a', topic: 'wf', command: 'true', next_node: 'b' }] },
+      /a linked workflow also needs start_node/,
+    ],
+    [
+      'an unknown start_node',
+      { name: 'x', start_node: 'z', nodes: [{ name: 'a', topic: 'wf', command: 'true' }] },
+      /start_node "z" is not one of the nodes/,
+    ],
+  ];
+
+  it.each(bad)('%s -> 400 with a message', async (_name, body, message) => {
+    const response = await http('POST', `${api.url}/v1/workflows`, body);
+    expect(response.status).toBe(400);
+    expect(response.body.message).toMatch(message);
+  });
+
+  it('ids: unknown -> 404, malformed -> 400, bad filters -> 400', async () => {
+    const unknown = await http('GET', `${api.url}/v1/workflows/999999`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toBe('workflow 999999 does not exist');
+    expect((await http('POST', `${api.url}/v1/workflows/999999/cancel`)).status).toBe(404);
+    expect((await http('POST', `${api.url}/v1/workflows/999999/retry`)).status).toBe(404);
+    expect((await http('GET', `${api.url}/v1/workflows/abc/graph`)).status).toBe(400);
+    expect((await http('GET', `${api.url}/v1/workflows?status=done`)).status).toBe(400);
+  });
+});

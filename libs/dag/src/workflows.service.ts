@@ -206,7 +206,13 @@ export class WorkflowsService {
       );
       return { stopping: stopping.map((s) => s.id) };
     });
-    if (!result) throw this.notRunning(id, 'cancelled', await this.get(id));
+    if (!result) {
+      const current = await this.get(id);
+      throw new DanubeError(
+        'invalid_transition',
+        `workflow ${id} is ${current.workflow.status}; only a running workflow can be cancelled`,
+      );
+    }
     if (result.stopping.length > 0) this.notifier.notify(CANCEL_CHANNEL, result.stopping);
     return this.get(id);
   }
@@ -251,12 +257,5 @@ export class WorkflowsService {
       startedAt: r.started_at,
       finishedAt: r.finished_at,
     }));
-  }
-
-  private notRunning(id: string, to: string, current: { workflow: Workflow }): DanubeError {
-    return new DanubeError(
-      'invalid_transition',
-      `workflow ${id} is ${current.workflow.status} and cannot become ${to}`,
-    );
   }
 }
