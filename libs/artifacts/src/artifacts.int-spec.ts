@@ -1,0 +1,151 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
+import { ArtifactsService } from './artifacts.service';
+import { FilesystemArtifactStore } from './filesystem-artifact-store';
+
+let db: TestDatabase;
+let dir: string;
+let artifacts: ArtifactsService;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 2 });
+  dir = mkdtempSync(join(tmpdir(), 'danube-artifacts-'));
+  artifacts = new ArtifactsService(db.pool, new FilesystemArtifactStore(dir), { maxBytes: 1024 });
+});
+afterAll(async () => {
+  await db.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every file under the store's folder, partial uploads included. */
+function filesOnDisk(): string[] {
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((name) => {
+      const p = join(d, name);
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    });
+  return walk(dir);
+}
+
+function chunks(...parts: Buffer[]): Readable {
+  return Readable.from(parts);
+}
+
+const header = (over: Partial<Parameters<ArtifactsService['upload']>[0]> = {}) => ({
+  jobId: '1',
+  attempt: 1,
+  path: 'out/data.bin',
+  contentType: 'application/octet-stream',
+  size: 1000,
+  ...over,
+});
+
+it('stores an upload, lists it under its job and reads it back byte for byte', async () => {
+  const bytes = randomBytes(1000);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const stored = await artifacts.upload(
+    header({ sha256 }),
+    chunks(bytes.subarray(0, 300), bytes.subarray(300)),
+  );
+  expect(stored).toMatchObject({
+    jobId: '1',
+    attempt: 1,
+    path: 'out/data.bin',
+    size: 1000,
+    sha256,
+  });
+  expect((await artifacts.list('1')).map((a) => a.id)).toEqual([stored.id]);
+  const { artifact, content } = await artifacts.open(stored.id);
+  expect(artifact.sha256).toBe(sha256);
+  expect((await buffer(content)).equals(bytes)).toBe(true);
+});
+
+it('replaces the file when the same attempt uploads the same path again', async () => {
+  const first = await artifacts.upload(
+    header({ path: 'again.txt', size: 3 }),
+    chunks(Buffer.from('one')),
+  );
+  const second = await artifacts.upload(
+    header({ path: 'again.txt', size: 3 }),
+    chunks(Buffer.from('two')),
+  );
+  expect(second.id).toBe(first.id);
+  expect((await buffer((await artifacts.open(first.id)).content)).toString()).toBe('two');
+  expect(filesOnDisk().filter((f) => !f.includes('.partial'))).toHaveLength(2);
+});
+
+describe('refused uploads leave nothing behind', () => {
+  let before: string[];
+  beforeEach(() => {
+    before = filesOnDisk();
+  });
+  afterEach(async () => {
+    expect(filesOnDisk()).toEqual(before);
+    expect((await artifacts.list('2')).length).toBe(0);
+  });
+
+  it.each([
+    ['../escape.txt', /climbs out with "\.\."/],
+    ['a/../../b', /climbs out/],
+    ['/etc/passwd', /is absolute/],
+    ['a//b', /empty or "\." segment/],
+    ['', /is empty/],
+  ])('path %j', async (path, message) => {
+    await expect(
+      artifacts.upload(header({ jobId: '2', path, size: 1 }), chunks(Buffer.from('x'))),
+    ).rejects.toThrow(message);
+  });
+
+  it('a declared size over ARTIFACT_MAX_BYTES, before reading a byte', async () => {
+    const content = chunks(Buffer.alloc(10));
+    await expect(
+      artifacts.upload(header({ jobId: '2', size: 5000 }), content),
+    ).rejects.toMatchObject({
+      code: 'payload_too_large',
+      message: expect.stringMatching(/size 5000 is over the artifact limit of 1024 bytes/),
+    });
+  });
+
+  it('more bytes than declared', async () => {
+    await expect(
+      artifacts.upload(header({ jobId: '2', size: 10 }), chunks(Buffer.alloc(8), Buffer.alloc(8))),
+    ).rejects.toThrow(/sent more than the 10 bytes/);
+  });
+
+  it('fewer bytes than declared', async () => {
+    await expect(
+      artifacts.upload(header({ jobId: '2', size: 10 }), chunks(Buffer.alloc(4))),
+    ).rejects.toThrow(/ended after 4 of the 10 bytes/);
+  });
+
+  it('content that does not hash to the declared sha256', async () => {
+    await expect(
+      artifacts.upload(
+        header({ jobId: '2', size: 3, sha256: 'a'.repeat(64) }),
+        chunks(Buffer.from('abc')),
+      ),
+    ).rejects.toThrow(/sha256 is ba7816bf/);
+  });
+
+  it('a source that fails midway', async () => {
+    async function* failing() {
+      yield Buffer.alloc(100);
+      throw new Error('client went away');
+    }
+    await expect(
+      artifacts.upload(header({ jobId: '2', size: 500 }), Readable.from(failing())),
+    ).rejects.toThrow(/client went away/);
+  });
+});
+
+it('says which artifact does not exist', async () => {
+  await expect(artifacts.open('999999')).rejects.toMatchObject({
+    code: 'not_found',
+    message: 'artifact 999999 does not exist',
+  });
+});

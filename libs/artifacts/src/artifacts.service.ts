@@ -1,0 +1,180 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import { DanubeError, InvalidArgumentError, NotFoundError } from '@danube/core';
+import { InjectPool } from '@danube/db';
+import type { Pool } from 'pg';
+import { checkArtifactPath } from './artifact-path';
+import { ARTIFACT_STORE, type ArtifactStore } from './artifact-store';
+import * as sql from './artifacts.sql';
+
+export const ARTIFACTS_OPTIONS = Symbol('ARTIFACTS_OPTIONS');
+
+export interface ArtifactsOptions {
+  /** The largest artifact accepted, in bytes (ARTIFACT_MAX_BYTES). */
+  maxBytes: number;
+}
+
+export interface ArtifactUpload {
+  jobId: string;
+  attempt: number;
+  path: string;
+  contentType: string;
+  /** The exact number of bytes that will follow. */
+  size: number;
+  /** Hex sha256 the content must have; optional. */
+  sha256?: string;
+}
+
+export interface Artifact {
+  id: string;
+  jobId: string;
+  attempt: number;
+  path: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  createdAt: Date;
+}
+
+interface ArtifactRow {
+  id: string;
+  job_id: string;
+  attempt: number;
+  path: string;
+  content_type: string;
+  size: string;
+  sha256: string;
+  storage_key: string;
+  created_at: Date;
+}
+
+const CONTENT_TYPE_PATTERN = /^[\w.+-]+\/[\w.+-]+(\s*;.{0,200})?$/;
+const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
+/** Artifacts: checked, hashed and stored uploads, listed per job and read back by id. */
+@Injectable()
+export class ArtifactsService {
+  constructor(
+    @InjectPool() private readonly pool: Pool,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
+    @Inject(ARTIFACTS_OPTIONS) private readonly options: ArtifactsOptions,
+  ) {}
+
+  /** Refuses a header before any byte is read: bad path, type, size or checksum. */
+  checkUpload(upload: ArtifactUpload): ArtifactUpload {
+    const path = checkArtifactPath(upload.path);
+    const contentType = upload.contentType || 'application/octet-stream';
+    if (!CONTENT_TYPE_PATTERN.test(contentType)) {
+      throw new InvalidArgumentError(
+        `content_type ${JSON.stringify(contentType)} is not a media type such as text/csv`,
+        { field: 'content_type' },
+      );
+    }
+    if (!Number.isSafeInteger(upload.size) || upload.size < 0) {
+      throw new InvalidArgumentError('size must be the number of bytes that follow', {
+        field: 'size',
+      });
+    }
+    if (upload.size > this.options.maxBytes) {
+      throw new DanubeError(
+        'payload_too_large',
+        `size ${upload.size} is over the artifact limit of ${this.options.maxBytes} bytes (ARTIFACT_MAX_BYTES)`,
+        { field: 'size' },
+      );
+    }
+    const sha256 = upload.sha256 ? upload.sha256.toLowerCase() : undefined;
+    if (sha256 !== undefined && !SHA256_PATTERN.test(sha256)) {
+      throw new InvalidArgumentError('sha256 must be 64 hex digits', { field: 'sha256' });
+    }
+    return { ...upload, path, contentType, sha256 };
+  }
+
+  /**
+   * Stores `content` as an artifact of the attempt. It must be exactly `size` bytes (and
+   * hash to `sha256` when given); otherwise nothing is kept and the error says why.
+   */
+  async upload(header: ArtifactUpload, content: Readable): Promise<Artifact> {
+    const upload = this.checkUpload(header);
+    const hash = createHash('sha256');
+    let received = 0;
+    // Counts and hashes the bytes on their way to the store; iterating the source (rather
+    // than piping it) carries its errors, and stopping early releases it.
+    async function* metered(): AsyncGenerator<Buffer> {
+      for await (const chunk of content as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > upload.size) {
+          throw new InvalidArgumentError(
+            `the upload sent more than the ${upload.size} bytes its header declared`,
+            { field: 'size' },
+          );
+        }
+        hash.update(chunk);
+        yield chunk;
+      }
+    }
+    const storageKey = randomUUID();
+    let sha256 = '';
+    await this.store.write(storageKey, Readable.from(metered()), () => {
+      if (received !== upload.size) {
+        throw new InvalidArgumentError(
+          `the upload ended after ${received} of the ${upload.size} bytes its header declared`,
+          { field: 'size' },
+        );
+      }
+      sha256 = hash.digest('hex');
+      if (upload.sha256 !== undefined && upload.sha256 !== sha256) {
+        throw new InvalidArgumentError(
+          `the content's sha256 is ${sha256}, not the ${upload.sha256} its header declared`,
+          { field: 'sha256' },
+        );
+      }
+    });
+    try {
+      const { rows } = await this.pool.query<ArtifactRow & { replaced_key: string | null }>(
+        sql.UPSERT_ARTIFACT,
+        [
+          upload.jobId,
+          upload.attempt,
+          upload.path,
+          upload.contentType,
+          upload.size,
+          sha256,
+          storageKey,
+        ],
+      );
+      const row = rows[0]!;
+      if (row.replaced_key) await this.store.remove(row.replaced_key);
+      return toArtifact(row);
+    } catch (error) {
+      await this.store.remove(storageKey);
+      throw error;
+    }
+  }
+
+  async list(jobId: string): Promise<Artifact[]> {
+    const { rows } = await this.pool.query<ArtifactRow>(sql.LIST_JOB_ARTIFACTS, [jobId]);
+    return rows.map(toArtifact);
+  }
+
+  /** An artifact's metadata and a stream of its bytes. */
+  async open(id: string): Promise<{ artifact: Artifact; content: Readable }> {
+    const { rows } = await this.pool.query<ArtifactRow>(sql.SELECT_ARTIFACT, [id]);
+    const row = rows[0];
+    if (!row) throw new NotFoundError('artifact', id);
+    return { artifact: toArtifact(row), content: this.store.read(row.storage_key) };
+  }
+}
+
+function toArtifact(row: ArtifactRow): Artifact {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    attempt: row.attempt,
+    path: row.path,
+    contentType: row.content_type,
+    size: Number(row.size),
+    sha256: row.sha256,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,23 @@
+/** Every statement on danube.artifacts (the metadata; bytes are in the ArtifactStore). */
+
+const ARTIFACT_COLUMNS =
+  'a.id, a.job_id, a.attempt, a.path, a.content_type, a.size, a.sha256, a.storage_key, a.created_at';
+
+/** Records an upload; the same path in the same attempt replaces the earlier one. */
+export const UPSERT_ARTIFACT = `
+  WITH previous AS (
+    SELECT storage_key FROM danube.artifacts
+    WHERE job_id = $1 AND attempt = $2 AND path = $3
+  )
+  INSERT INTO danube.artifacts AS a (job_id, attempt, path, content_type, size, sha256, storage_key)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)
+  ON CONFLICT (job_id, attempt, path) DO UPDATE SET
+    content_type = EXCLUDED.content_type, size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
+    storage_key = EXCLUDED.storage_key, created_at = now()
+  RETURNING ${ARTIFACT_COLUMNS}, (SELECT storage_key FROM previous) AS replaced_key`;
+
+export const LIST_JOB_ARTIFACTS = `
+  SELECT ${ARTIFACT_COLUMNS} FROM danube.artifacts a
+  WHERE a.job_id = $1 ORDER BY a.attempt, a.path`;
+
+export const SELECT_ARTIFACT = `SELECT ${ARTIFACT_COLUMNS} FROM danube.artifacts a WHERE a.id = $1`;

@@ -1,0 +1,5 @@
+// Original file: proto/danube.proto
+
+export interface ReportStatusResponse {}
+
+export interface ReportStatusResponse__Output {}

@@ -1,0 +1,5 @@
+export * from './job-token';
+export * from './keyring';
+export * from './secret-cipher';
+export * from './secrets.module';
+export * from './secrets.service';
