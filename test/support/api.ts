@@ -1,24 +1,60 @@
 import type { INestApplication } from '@nestjs/common';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadApiOptions } from '../../apps/api/src/api.config';
 import { ApiModule } from '../../apps/api/src/api.module';
-import { createApiApp } from '../../apps/api/src/create-api-app';
+import { createApiApp, listenApi } from '../../apps/api/src/create-api-app';
+import { freePort } from '../../libs/db/src';
+import { Keyring } from '../../libs/secrets/src';
 
 export interface TestApi {
   url: string;
+  /** host:port of the JobService. */
+  grpcAddress: string;
+  /** Where the filesystem artifact store keeps its files. */
+  artifactDir: string;
   app: INestApplication;
+  /** What executors need to reach this API and to sign job tokens it accepts. */
+  executorEnv: Record<string, string>;
   close(): Promise<void>;
 }
 
-/** The real API application, in this process, listening on a free loopback port. */
+/** The real API application (REST and gRPC), in this process, on free loopback ports. */
 export async function startApi(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<TestApi> {
-  const options = loadApiOptions({ LOG_LEVEL: 'warn', ...env }, databaseUrl);
+  const secretKey = env.DANUBE_SECRET_KEY ?? Keyring.generate('test');
+  const grpcPort = await freePort();
+  const artifactDir = env.ARTIFACT_DIR ?? mkdtempSync(join(tmpdir(), 'danube-artifacts-'));
+  const options = loadApiOptions(
+    {
+      LOG_LEVEL: 'warn',
+      GRPC_PORT: String(grpcPort),
+      DANUBE_SECRET_KEY: secretKey,
+      ARTIFACT_DIR: artifactDir,
+      ...env,
+    },
+    databaseUrl,
+  );
   const app = await createApiApp(ApiModule.forRoot(options), options);
-  await app.listen(0, '127.0.0.1');
+  await listenApi(app, { host: '127.0.0.1', port: 0 });
   const address = app.getHttpServer().address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}`, app, close: () => app.close() };
+  const url = `http://127.0.0.1:${address.port}`;
+  const grpcAddress = `127.0.0.1:${grpcPort}`;
+  return {
+    url,
+    grpcAddress,
+    artifactDir,
+    app,
+    executorEnv: {
+      DANUBE_SECRET_KEY: secretKey,
+      DANUBE_GRPC_ADDRESS: grpcAddress,
+      DANUBE_API_URL: url,
+    },
+    close: () => app.close(),
+  };
 }
 
 export interface HttpResult<T = any> {

@@ -1,6 +1,8 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { join } from 'node:path';
 import { loadConfig } from '@danube/core';
+import { loadKeyring, type Keyring } from '@danube/secrets';
 import { LOG_LEVELS, type LogLevel } from '@danube/observability';
 
 /** The API's environment, one property per variable; validated at start. */
@@ -39,6 +41,27 @@ export class ApiEnv {
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
+
+  /** The JobService (gRPC) listens here, on HOST. */
+  @Type(() => Number)
+  @IsInt({ message: 'GRPC_PORT must be a whole number' })
+  @Min(0)
+  @Max(65535)
+  GRPC_PORT = 9000;
+
+  /** Encrypts secrets and signs job tokens; executors need the same value. */
+  @IsOptional()
+  @IsString()
+  DANUBE_SECRET_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  ARTIFACT_DIR?: string;
+
+  @Type(() => Number)
+  @IsInt({ message: 'ARTIFACT_MAX_BYTES must be a whole number of bytes' })
+  @Min(1)
+  ARTIFACT_MAX_BYTES = 100 * 1024 * 1024;
 }
 
 export interface ApiOptions {
@@ -50,6 +73,11 @@ export interface ApiOptions {
   dagMaxNodes: number;
   slurmEnabled: boolean;
   logLevel: LogLevel;
+  grpcPort: number;
+  /** null without DANUBE_SECRET_KEY: no secrets, and job tokens cannot be checked. */
+  keyring: Keyring | null;
+  artifactDir: string;
+  artifactMaxBytes: number;
 }
 
 export function loadApiOptions(
@@ -71,5 +99,9 @@ export function loadApiOptions(
     dagMaxNodes: e.DAG_MAX_NODES,
     slurmEnabled: e.DANUBE_SLURM_ENABLED === 'true',
     logLevel: e.LOG_LEVEL,
+    grpcPort: e.GRPC_PORT,
+    keyring: loadKeyring(e.DANUBE_SECRET_KEY),
+    artifactDir: e.ARTIFACT_DIR ?? join(process.cwd(), '.danube', 'artifacts'),
+    artifactMaxBytes: e.ARTIFACT_MAX_BYTES,
   };
 }

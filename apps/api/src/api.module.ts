@@ -4,13 +4,19 @@ import { DbModule } from '@danube/db';
 import { loggingModule } from '@danube/observability';
 import { DagModule, WorkflowRelease } from '@danube/dag';
 import { QueueModule } from '@danube/queue';
+import { ArtifactsModule } from '@danube/artifacts';
+import { SecretsModule } from '@danube/secrets';
+import { ArtifactsController } from './artifacts/artifacts.controller';
+import { JobCallerAuth } from './grpc/job-caller';
+import { JobServiceController } from './grpc/job-service.controller';
+import { SecretsController } from './secrets/secrets.controller';
 import type { ApiOptions } from './api.config';
 import { FleetController } from './fleet/fleet.controller';
 import { HealthController, PostgresHealthIndicator } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { WorkflowsController } from './workflows/workflows.controller';
 
-/** The REST API: jobs, topics, executors, health. */
+/** The REST API (jobs, workflows, topics, executors, secrets, artifacts, health) and the JobService. */
 @Module({})
 export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
@@ -30,9 +36,19 @@ export class ApiModule {
         queue,
         DagModule.forRoot({ maxNodes: options.dagMaxNodes }, queue),
         TerminusModule.forRoot({ logger: false }),
+        SecretsModule.forRoot(options.keyring),
+        ArtifactsModule.forRoot({ dir: options.artifactDir, maxBytes: options.artifactMaxBytes }),
       ],
-      controllers: [JobsController, WorkflowsController, FleetController, HealthController],
-      providers: [PostgresHealthIndicator],
+      controllers: [
+        JobsController,
+        WorkflowsController,
+        FleetController,
+        HealthController,
+        SecretsController,
+        ArtifactsController,
+        JobServiceController,
+      ],
+      providers: [PostgresHealthIndicator, JobCallerAuth],
     };
   }
 }

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { ApiOptions } from './api.config';
+import { jobServiceGrpcOptions } from './grpc/grpc.options';
 import { DanubeExceptionFilter } from './http/danube-exception.filter';
 import { jsonBody } from './http/json-body';
 import { strictValidationPipe } from './http/validation';
@@ -35,5 +36,17 @@ export async function createApiApp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document);
+  app.connectMicroservice(jobServiceGrpcOptions(`${options.host}:${options.grpcPort}`), {
+    inheritAppConfig: false,
+  });
   return app;
+}
+
+/** Starts the JobService (gRPC) and then the REST API; resolves once both listen. */
+export async function listenApi(
+  app: NestExpressApplication,
+  options: Pick<ApiOptions, 'host' | 'port'>,
+): Promise<void> {
+  await app.startAllMicroservices();
+  await app.listen(options.port, options.host);
 }

@@ -2,12 +2,12 @@ import { migrate } from '@danube/db';
 import { closeOnSignals, runMain } from '@danube/observability';
 import { loadApiOptions } from './api.config';
 import { ApiModule } from './api.module';
-import { createApiApp } from './create-api-app';
+import { createApiApp, listenApi } from './create-api-app';
 
 runMain('danube-api', async () => {
   const options = loadApiOptions();
   if (process.env.DANUBE_MIGRATE !== 'false') await migrate({ databaseUrl: options.databaseUrl });
   const app = await createApiApp(ApiModule.forRoot(options), options);
-  await app.listen(options.port, options.host);
+  await listenApi(app, options);
   closeOnSignals(app);
 });

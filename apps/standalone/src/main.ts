@@ -1,11 +1,13 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Keyring } from '@danube/secrets';
 import { Logger } from '@nestjs/common';
 import { migrate, projectRoot, startEmbeddedPostgres, type EmbeddedPostgres } from '@danube/db';
 import { loadExecutorOptions } from '@danube/executor';
 import { closeOnSignals, runMain } from '@danube/observability';
 import { JobsService } from '@danube/queue';
 import { loadApiOptions } from '../../api/src/api.config';
-import { createApiApp } from '../../api/src/create-api-app';
+import { createApiApp, listenApi } from '../../api/src/create-api-app';
 import { StandaloneModule } from './standalone.module';
 
 /**
@@ -17,8 +19,9 @@ runMain('danube', async () => {
   const logger = new Logger('danube');
   let embedded: EmbeddedPostgres | null = null;
   let databaseUrl = process.env.DATABASE_URL;
+  const dataRoot = process.env.DANUBE_DATA_DIR ?? join(projectRoot(), '.danube');
   if (!databaseUrl) {
-    const dataDir = join(process.env.DANUBE_DATA_DIR ?? join(projectRoot(), '.danube'), 'pg');
+    const dataDir = join(dataRoot, 'pg');
     process.stdout.write(`Starting an embedded Postgres in ${dataDir} ...\n`);
     embedded = await startEmbeddedPostgres({
       dataDir,
@@ -28,8 +31,15 @@ runMain('danube', async () => {
   }
   await migrate({ databaseUrl });
 
-  const apiOptions = loadApiOptions(process.env, databaseUrl);
-  const executorOptions = loadExecutorOptions({ EXECUTOR_POLL_INTERVAL: '1000', ...process.env });
+  const secretKey = process.env.DANUBE_SECRET_KEY ?? localSecretKey(dataRoot);
+  const apiOptions = loadApiOptions({ ...process.env, DANUBE_SECRET_KEY: secretKey }, databaseUrl);
+  const executorOptions = loadExecutorOptions({
+    EXECUTOR_POLL_INTERVAL: '1000',
+    ...process.env,
+    DANUBE_SECRET_KEY: secretKey,
+    DANUBE_GRPC_ADDRESS: `${reachable(apiOptions.host)}:${apiOptions.grpcPort}`,
+    DANUBE_API_URL: `http://${reachable(apiOptions.host)}:${apiOptions.port}`,
+  });
   const pg = embedded;
   const app = await createApiApp(
     StandaloneModule.forRoot(apiOptions, executorOptions, async () => {
@@ -37,15 +47,15 @@ runMain('danube', async () => {
     }),
     apiOptions,
   );
-  await app.listen(apiOptions.port, apiOptions.host);
+  await listenApi(app, apiOptions);
   closeOnSignals(app, (message) => logger.log(message));
   const port = (app.getHttpServer().address() as { port: number }).port;
-  const url = `http://${apiOptions.host === '0.0.0.0' ? '127.0.0.1' : apiOptions.host}:${port}`;
+  const url = `http://${reachable(apiOptions.host)}:${port}`;
 
   process.stdout.write(
     [
       '',
-      `Danube is up: API ${url}  (OpenAPI: ${url}/docs)`,
+      `Danube is up: API ${url}  (OpenAPI: ${url}/docs)  JobService (gRPC): ${reachable(apiOptions.host)}:${apiOptions.grpcPort}`,
       `Database: ${embedded ? `embedded Postgres on port ${embedded.port}` : 'DATABASE_URL'}`,
       '',
       'Run a job:',
@@ -79,3 +89,21 @@ runMain('danube', async () => {
     );
   }
 });
+
+/**
+ * The laptop's DANUBE_SECRET_KEY when none is given: generated once and kept (mode 0600)
+ * next to the embedded database, so that secrets stored yesterday still decrypt today.
+ */
+function localSecretKey(dataRoot: string): string {
+  const file = join(dataRoot, 'secret-key');
+  if (!existsSync(file)) {
+    mkdirSync(dataRoot, { recursive: true });
+    writeFileSync(file, `${Keyring.generate()}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** An address to reach a server listening on `host` from this machine. */
+function reachable(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}

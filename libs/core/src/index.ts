@@ -9,3 +9,4 @@ export * from './task-class';
 export * from './config';
 export * from './dag/workflow-graph';
 export * from './dag/fan-in';
+export * from './secret-name';

@@ -19,6 +19,10 @@ export interface JobSpec {
   env: Record<string, string>;
   backoff: BackoffPolicy;
   noRetryExitCodes: number[];
+  /** Secrets the job may read through the JobService (GetSecret). */
+  secrets?: string[];
+  /** Environment variable -> secret name, injected by the runtime; each one is in `secrets`. */
+  secretEnv?: Record<string, string>;
 }
 
 /** A job as a client asks for it; defaults are filled in by the queue. */
@@ -32,6 +36,8 @@ export interface NewJob {
   maxAttempts?: number;
   backoff?: Partial<BackoffPolicy>;
   noRetryExitCodes?: number[];
+  secrets?: string[];
+  secretEnv?: Record<string, string>;
   priority?: number;
   runAt?: Date;
   idempotencyKey?: string;
@@ -73,6 +79,8 @@ export interface Job {
   workflowId: string | null;
   nodeName: string | null;
   skipReason: string | null;
+  /** Set on a step: the job whose RunStep call started it. */
+  parentJobId: string | null;
 }
 
 /**

@@ -26,7 +26,7 @@ afterAll(() => db.drop());
 function endParent(id: string, workflowId: string, status: 'succeeded' | 'failed') {
   return withTransaction(db.pool, async (client) => {
     await client.query(`UPDATE danube.jobs SET status = $2 WHERE id = $1`, [id, status]);
-    return release.afterTerminal(client, [{ id, status, workflowId }]);
+    return release.afterTerminal(client, [{ id, status, workflowId, parentJobId: null }]);
   });
 }
 

@@ -30,7 +30,9 @@ export class WorkflowRelease implements TerminalHook {
   async afterTerminal(client: Queryable, jobs: TerminalJob[]): Promise<{ queuedTopics: string[] }> {
     const queuedTopics = new Set<string>();
     const ended = new Map<string, { ended: number; failed: number }>();
-    let finished = jobs.filter((j) => j.workflowId !== null);
+    // Steps show in their workflow but are not its nodes: they have no edges and do not
+    // count towards its end (their parent node does).
+    let finished = jobs.filter((j) => j.workflowId !== null && j.parentJobId === null);
     while (finished.length > 0) {
       for (const job of finished) {
         const counts = ended.get(job.workflowId!) ?? { ended: 0, failed: 0 };
@@ -45,7 +47,12 @@ export class WorkflowRelease implements TerminalHook {
       for (const child of changed) if (child.status === 'queued') queuedTopics.add(child.topic);
       finished = changed
         .filter((child) => child.status === 'skipped')
-        .map((child) => ({ id: child.id, status: child.status, workflowId: child.workflow_id }));
+        .map((child) => ({
+          id: child.id,
+          status: child.status,
+          workflowId: child.workflow_id,
+          parentJobId: null,
+        }));
     }
     if (ended.size > 0) {
       const ids = [...ended.keys()];

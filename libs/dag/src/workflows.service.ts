@@ -59,6 +59,8 @@ export interface WorkflowNode {
   error: JobError | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** For a step (started by a node's RunStep call): the job id of the node that started it. */
+  stepOf: string | null;
 }
 
 interface WorkflowRow {
@@ -195,14 +197,22 @@ export class WorkflowsService {
     const result = await withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<WorkflowRow>(sql.CANCEL_WORKFLOW, [id]);
       if (!rows[0]) return null;
-      const { rows: skipped } = await client.query<{ id: string }>(sql.SKIP_WAITING_NODES, [id]);
+      const { rows: skipped } = await client.query<{ id: string; parent_job_id: string | null }>(
+        sql.SKIP_WAITING_NODES,
+        [id],
+      );
       const { rows: stopping } = await client.query<{ id: string }>(
         sql.REQUEST_CANCEL_OF_RUNNING_NODES,
         [id],
       );
       await this.release.afterTerminal(
         client,
-        skipped.map((s) => ({ id: s.id, status: 'skipped' as const, workflowId: id })),
+        skipped.map((s) => ({
+          id: s.id,
+          status: 'skipped' as const,
+          workflowId: id,
+          parentJobId: s.parent_job_id,
+        })),
       );
       return { stopping: stopping.map((s) => s.id) };
     });
@@ -256,6 +266,7 @@ export class WorkflowsService {
       error: r.error,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
+      stepOf: r.parent_job_id,
     }));
   }
 }

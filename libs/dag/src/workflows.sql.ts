@@ -90,7 +90,7 @@ export const LIST_WORKFLOWS = `
 
 export const SELECT_NODES = `
   SELECT j.id, j.node_name, j.status, j.trigger_rule, j.topic, j.attempts, j.skip_reason, j.error,
-         j.started_at, j.finished_at
+         j.started_at, j.finished_at, j.parent_job_id
   FROM danube.jobs j WHERE j.workflow_id = $1 ORDER BY j.id`;
 
 export const SELECT_EDGES = `
@@ -98,9 +98,9 @@ export const SELECT_EDGES = `
   JOIN danube.jobs c ON c.id = e.child_id
   WHERE c.workflow_id = $1`;
 
-/** The results of a node's parents, keyed by node name (DANUBE_PARENT_RESULTS). */
+/** A node's parents: their names, job ids and results (DANUBE_PARENT_RESULTS, _JOB_IDS). */
 export const PARENT_RESULTS = `
-  SELECT p.node_name, p.result FROM danube.workflow_edges e
+  SELECT p.node_name, p.id, p.result FROM danube.workflow_edges e
   JOIN danube.jobs p ON p.id = e.parent_id
   WHERE e.child_id = $1`;
 
@@ -113,7 +113,7 @@ export const CANCEL_WORKFLOW = `
 export const SKIP_WAITING_NODES = `
   UPDATE danube.jobs j SET status = 'skipped', skip_reason = 'the workflow was cancelled', finished_at = now()
   WHERE j.workflow_id = $1 AND j.status IN ('blocked', 'queued')
-  RETURNING j.id`;
+  RETURNING j.id, j.parent_job_id`;
 
 export const REQUEST_CANCEL_OF_RUNNING_NODES = `
   UPDATE danube.jobs j SET cancel_requested_at = coalesce(j.cancel_requested_at, now())
@@ -128,6 +128,8 @@ export const RERUN_UNSUCCESSFUL_NODES = `
   WITH rerun AS (
     SELECT id FROM danube.jobs
     WHERE workflow_id = $1 AND status IN ('failed', 'timed_out', 'cancelled', 'skipped')
+      -- Steps are not re-run: their parent node starts them again when it runs again.
+      AND parent_job_id IS NULL
   ), counts AS (
     SELECT r.id,
            count(p.id) FILTER (WHERE p.status <> 'succeeded')::integer AS pending,

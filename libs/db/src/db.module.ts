@@ -9,6 +9,8 @@ import type { Pool } from 'pg';
 import { createPool, type PoolOptions } from './pool';
 
 export const PG_POOL = Symbol('PG_POOL');
+/** The connection string, for what needs a connection of its own (LISTEN). */
+export const DATABASE_URL = Symbol('DATABASE_URL');
 
 /** Injects the process's pg Pool. */
 export const InjectPool = () => Inject(PG_POOL);
@@ -26,8 +28,12 @@ export class DbModule {
   static forRoot(options: PoolOptions): DynamicModule {
     return {
       module: DbModule,
-      providers: [{ provide: PG_POOL, useFactory: () => createPool(options) }, PoolCloser],
-      exports: [PG_POOL],
+      providers: [
+        { provide: PG_POOL, useFactory: () => createPool(options) },
+        { provide: DATABASE_URL, useValue: options.databaseUrl },
+        PoolCloser,
+      ],
+      exports: [PG_POOL, DATABASE_URL],
     };
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { loadConfig } from '@danube/core';
+import { loadKeyring, type Keyring } from '@danube/secrets';
 
 export const RUNTIME_NAMES = ['process', 'inline'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
@@ -75,6 +76,21 @@ export class ExecutorEnv {
 
   @IsIn(['true', 'false'], { message: 'DANUBE_KEEP_WORK_DIRS must be true or false' })
   DANUBE_KEEP_WORK_DIRS = 'false';
+
+  /** Where jobs reach the JobService; passed to them as DANUBE_GRPC_ADDRESS. */
+  @Matches(/^[^\s/]+:\d{1,5}$/, {
+    message: 'DANUBE_GRPC_ADDRESS must be host:port, such as 127.0.0.1:9000',
+  })
+  DANUBE_GRPC_ADDRESS = '127.0.0.1:9000';
+
+  /** Where jobs reach the REST API; passed to them as DANUBE_API_URL. */
+  @Matches(/^https?:\/\/\S+$/, { message: 'DANUBE_API_URL must be an http(s):// URL' })
+  DANUBE_API_URL = 'http://127.0.0.1:3000';
+
+  /** Signs job tokens and decrypts secrets; the API must have the same keys. */
+  @IsOptional()
+  @IsString()
+  DANUBE_SECRET_KEY?: string;
 }
 
 /** What the executor runs with, after defaults and derived values. */
@@ -93,6 +109,10 @@ export interface ExecutorOptions {
   killGraceMs: number;
   workDir: string;
   keepWorkDirs: boolean;
+  grpcAddress: string;
+  apiUrl: string;
+  /** null without DANUBE_SECRET_KEY: jobs get no DANUBE_JOB_TOKEN and cannot use secrets. */
+  keyring: Keyring | null;
 }
 
 export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): ExecutorOptions {
@@ -119,5 +139,8 @@ export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): Execu
     killGraceMs: e.EXECUTOR_KILL_GRACE_MS,
     workDir: e.DANUBE_WORK_DIR ?? join(tmpdir(), 'danube-work'),
     keepWorkDirs: e.DANUBE_KEEP_WORK_DIRS === 'true',
+    grpcAddress: e.DANUBE_GRPC_ADDRESS,
+    apiUrl: e.DANUBE_API_URL,
+    keyring: loadKeyring(e.DANUBE_SECRET_KEY),
   };
 }

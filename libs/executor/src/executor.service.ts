@@ -10,11 +10,12 @@ import {
   Notifier,
 } from '@danube/queue';
 import type { ClaimedJob } from '@danube/core';
-import { WorkflowRelease, workflowsSql } from '@danube/dag';
+import { WorkflowRelease } from '@danube/dag';
 import type { Runtime } from '@danube/runtime';
 import type { Pool } from 'pg';
 import { AttemptWriter } from './attempt-writer';
 import type { ExecutorOptions } from './executor.config';
+import { JobEnvironment } from './job-environment';
 import { JobRunner } from './job-runner';
 import { Wakeup } from './wakeup';
 
@@ -53,6 +54,7 @@ export class ExecutorService {
   private readonly notifier: Notifier;
   private readonly listener: Listener;
   private readonly wakeup = new Wakeup();
+  private readonly environment: JobEnvironment;
   private readonly running = new Map<string, JobRunner>();
   private readonly timers: NodeJS.Timeout[] = [];
   private retryTimer: { at: number; timer: NodeJS.Timeout } | null = null;
@@ -67,6 +69,12 @@ export class ExecutorService {
   constructor(private readonly deps: ExecutorDeps) {
     const { pool, options, runtime } = deps;
     this.jobs = new JobsRepository(pool);
+    this.environment = new JobEnvironment({
+      pool,
+      keyring: options.keyring,
+      grpcAddress: options.grpcAddress,
+      apiUrl: options.apiUrl,
+    });
     this.executors = new ExecutorsRepository(pool);
     this.notifier = new Notifier(pool, (error) =>
       this.logger.warn(`NOTIFY failed: ${String(error)}`),
@@ -114,6 +122,11 @@ export class ExecutorService {
     this.logger.log(
       `executor ${options.instanceId} started: topics ${options.topics?.join(',') ?? 'ALL'}, runtime ${runtime.name}, batch ${options.batchSize}, concurrency ${options.concurrency}`,
     );
+    if (!options.keyring) {
+      this.logger.warn(
+        'DANUBE_SECRET_KEY is not set: jobs get no DANUBE_JOB_TOKEN (the JobService will refuse them) and jobs with secretEnv fail',
+      );
+    }
   }
 
   /**
@@ -202,7 +215,7 @@ export class ExecutorService {
       this.writer,
       {
         retryScheduled: (at) => this.wakeAt(at),
-        envFor: (claimed) => this.workflowEnv(claimed),
+        envFor: (claimed) => this.environment.forAttempt(claimed),
       },
       { DANUBE_EXECUTOR_ID: this.id },
     );
@@ -261,21 +274,6 @@ export class ExecutorService {
       else if (renewal.cancelRequested) runner.stop('cancelled');
     }
     await this.executors.heartbeat(options.instanceId, this.running.size);
-  }
-
-  /** A workflow node sees its parents' results, keyed by node name, as DANUBE_PARENT_RESULTS. */
-  private async workflowEnv(job: ClaimedJob): Promise<Record<string, string>> {
-    if (job.workflowId === null) return {};
-    const { rows } = await this.deps.pool.query<{ node_name: string; result: unknown }>(
-      workflowsSql.PARENT_RESULTS,
-      [job.id],
-    );
-    const results = Object.fromEntries(rows.map((r) => [r.node_name, r.result ?? null]));
-    return {
-      DANUBE_WORKFLOW_ID: job.workflowId,
-      DANUBE_NODE_NAME: job.nodeName ?? '',
-      DANUBE_PARENT_RESULTS: JSON.stringify(results),
-    };
   }
 
   /** Returns expired leases to the queue; one executor at a time, under an advisory lock. */

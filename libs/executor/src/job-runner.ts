@@ -3,6 +3,7 @@ import { judgeAttempt, type ClaimedJob, type Outcome } from '@danube/core';
 import type { AttemptFinish } from '@danube/queue';
 import type { AttemptContext, RunHandle, Runtime, StopReason } from '@danube/runtime';
 import type { AttemptWriter } from './attempt-writer';
+import { JobSpecError, type AttemptEnvironment } from './job-environment';
 
 /** Log lines stored per attempt; past that, one line says the rest was cut. */
 const MAX_LOG_LINES_PER_ATTEMPT = 10_000;
@@ -10,8 +11,8 @@ const MAX_LOG_LINES_PER_ATTEMPT = 10_000;
 export interface RunnerHooks {
   /** A failed attempt will be retried at `at`: wake the claim loop then. */
   retryScheduled(at: Date): void;
-  /** Variables this job gets beyond its own env (its parents' results, in a workflow). */
-  envFor(job: ClaimedJob): Promise<Record<string, string>>;
+  /** Variables this attempt gets beyond its own env (token, secrets, parents' results). */
+  envFor(job: ClaimedJob): Promise<AttemptEnvironment>;
 }
 
 /**
@@ -24,6 +25,8 @@ export class JobRunner {
   private handle: RunHandle | null = null;
   private stopReason: StopReason | null = null;
   private logLines = 0;
+  /** Secret values given to the attempt: masked in everything stored of its output. */
+  private secretValues: string[] = [];
   /** When this executor took the job: leases renewed before then do not cover it yet. */
   readonly claimedAt = Date.now();
 
@@ -56,7 +59,9 @@ export class JobRunner {
     const startedAt = new Date();
     let handle: RunHandle | null;
     try {
-      context.env = { ...this.extraEnv, ...(await this.hooks.envFor(job)) };
+      const { env, secretValues } = await this.hooks.envFor(job);
+      context.env = { ...this.extraEnv, ...env };
+      this.secretValues = secretValues;
       if (job.runtimeRef) {
         handle = await this.runtime.adopt(job.runtimeRef, context);
         if (!handle) {
@@ -79,7 +84,8 @@ export class JobRunner {
         startedAt,
         {
           kind: 'failed',
-          category: 'infra',
+          // A spec that cannot be satisfied fails the same way on every attempt.
+          category: error instanceof JobSpecError ? 'permanent' : 'infra',
           message: `could not start the attempt: ${errorMessage(error)}`,
         },
         null,
@@ -107,7 +113,7 @@ export class JobRunner {
     const timer = setTimeout(() => this.stop('timeout'), timeoutMs);
     const outcome = await handle.wait();
     clearTimeout(timer);
-    await this.record(startedAt, outcome, handle.ref, handle.stderrTail());
+    await this.record(startedAt, outcome, handle.ref, this.redact(handle.stderrTail()));
   }
 
   private async record(
@@ -182,9 +188,15 @@ export class JobRunner {
       jobId: this.job.id,
       attempt: this.attempt,
       stream,
-      line,
+      line: this.redact(line),
       loggedAt: new Date(),
     });
+  }
+
+  private redact(text: string): string {
+    let redacted = text;
+    for (const value of this.secretValues) redacted = redacted.replaceAll(value, '***');
+    return redacted;
   }
 }
 

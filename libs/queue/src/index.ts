@@ -6,4 +6,6 @@ export * from './notifications';
 export * from './queue.errors';
 export * from './queue.module';
 export * as jobsSql from './jobs.sql';
+export * from './step-waiter';
+export * from './steps.service';
 export * from './terminal-hook';

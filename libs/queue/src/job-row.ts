@@ -29,6 +29,7 @@ export interface JobRow {
   workflow_id: string | null;
   node_name: string | null;
   skip_reason: string | null;
+  parent_job_id: string | null;
 }
 
 export function toJob(row: JobRow): Job {
@@ -60,6 +61,7 @@ export function toJob(row: JobRow): Job {
     workflowId: row.workflow_id,
     nodeName: row.node_name,
     skipReason: row.skip_reason,
+    parentJobId: row.parent_job_id,
   };
 }
 

@@ -146,6 +146,55 @@ export class JobsRepository {
     return rows.map(toJob);
   }
 
+  /** Inserts a step of job `parentId`; null when its idempotency key already exists. */
+  async insertStep(parentId: string, name: string | null, step: JobInsert): Promise<Job | null> {
+    const { rows } = await this.pool.query<JobRow>(sql.INSERT_STEP, [
+      step.tenant,
+      step.topic,
+      step.task_class,
+      step.priority,
+      step.max_attempts,
+      step.timeout_seconds,
+      step.spec,
+      step.labels,
+      step.idempotency_key,
+      parentId,
+      name,
+    ]);
+    return rows[0] ? toJob(rows[0]) : null;
+  }
+
+  async attemptOutput(
+    jobId: string,
+    attempt: number,
+  ): Promise<{ stream: 'stdout' | 'stderr'; line: string }[]> {
+    const { rows } = await this.pool.query(sql.SELECT_ATTEMPT_OUTPUT, [jobId, attempt]);
+    return rows;
+  }
+
+  /** The ids among `ids` of jobs in a terminal status. */
+  async ended(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query<{ id: string }>(sql.SELECT_ENDED, [ids]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Sets what ReportStatus reports; false when attempt `attempt` is not running any more. */
+  async reportStatus(
+    jobId: string,
+    attempt: number,
+    report: { progress: number | null; message: string | null; resultJson: string | null },
+  ): Promise<boolean> {
+    const { rowCount } = await this.pool.query(sql.REPORT_STATUS, [
+      jobId,
+      attempt,
+      report.progress,
+      report.message,
+      report.resultJson,
+    ]);
+    return rowCount === 1;
+  }
+
   async findByIdempotencyKeys(tenant: string, keys: string[]): Promise<Job[]> {
     const { rows } = await this.pool.query<JobRow>(sql.SELECT_JOBS_BY_IDEMPOTENCY_KEYS, [
       tenant,
@@ -237,6 +286,7 @@ export class JobsRepository {
       id: string;
       status: JobStatus;
       workflow_id: string | null;
+      parent_job_id: string | null;
     }>(
       prepared('finish_attempts', sql.FINISH_ATTEMPTS, [
         column((f) => f.id),
@@ -260,7 +310,12 @@ export class JobsRepository {
         [...LEASED_STATUSES],
       ]),
     );
-    return rows.map((r) => ({ id: r.id, status: r.status, workflowId: r.workflow_id }));
+    return rows.map((r) => ({
+      id: r.id,
+      status: r.status,
+      workflowId: r.workflow_id,
+      parentJobId: r.parent_job_id,
+    }));
   }
 
   async renewLeases(
@@ -294,12 +349,14 @@ export class JobsRepository {
       topic: string;
       status: JobStatus;
       workflow_id: string | null;
+      parent_job_id: string | null;
     }>(sql.REAP_EXPIRED_LEASES, [limit]);
     return rows.map((r) => ({
       id: r.id,
       topic: r.topic,
       status: r.status,
       workflowId: r.workflow_id,
+      parentJobId: r.parent_job_id,
     }));
   }
 

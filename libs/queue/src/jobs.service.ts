@@ -7,6 +7,8 @@ import {
   DanubeError,
   InvalidTransitionError,
   NotFoundError,
+  SECRET_NAME_PATTERN,
+  SECRET_NAME_RULE,
   TASK_CLASS_LIMITS,
   isTerminal,
   type Job,
@@ -219,6 +221,25 @@ export class JobsService {
           'uses the DANUBE_ prefix, which is reserved for variables Danube sets',
         );
     }
+    const secrets = [...new Set(job.secrets ?? [])];
+    for (const [i, name] of secrets.entries()) {
+      if (!SECRET_NAME_PATTERN.test(name))
+        throw invalidField(`${field}secrets[${i}]`, `must be a secret name: ${SECRET_NAME_RULE}`);
+    }
+    for (const [variable, name] of Object.entries(job.secretEnv ?? {})) {
+      if (!ENV_NAME_PATTERN.test(variable) || variable.startsWith('DANUBE_'))
+        throw invalidField(
+          `${field}secretEnv.${variable}`,
+          'must be a valid environment variable name outside the reserved DANUBE_ prefix',
+        );
+      if (!secrets.includes(name))
+        throw invalidField(
+          `${field}secretEnv.${variable}`,
+          `names secret "${name}", which is not in ${field}secrets; a job reads only the secrets it lists`,
+        );
+      if (job.env && variable in job.env)
+        throw invalidField(`${field}secretEnv.${variable}`, `is also set in ${field}env; keep one`);
+    }
     const backoff = { ...DEFAULT_BACKOFF, ...job.backoff };
     if (backoff.maxSeconds < backoff.initialSeconds) {
       throw invalidField(
@@ -242,6 +263,8 @@ export class JobsService {
         backoff,
         noRetryExitCodes: job.noRetryExitCodes ?? [],
         maxAttempts,
+        ...(secrets.length > 0 && { secrets }),
+        ...(job.secretEnv && Object.keys(job.secretEnv).length > 0 && { secretEnv: job.secretEnv }),
       },
       labels: job.labels ?? {},
       idempotency_key: job.idempotencyKey ?? null,

@@ -16,7 +16,7 @@ const JOB_COLUMNS = `
   j.max_attempts, j.timeout_seconds, j.spec, j.labels, j.idempotency_key, j.runtime_ref,
   j.lease_owner, j.lease_token, j.progress, j.status_message, j.result, j.error,
   j.created_at, j.started_at, j.finished_at, j.cancel_requested_at, j.workflow_id, j.node_name,
-  j.skip_reason`;
+  j.skip_reason, j.parent_job_id`;
 
 /**
  * Inserts a batch of jobs from a JSON array, in array order. A repeated idempotency key
@@ -148,7 +148,7 @@ export const FINISH_ATTEMPTS = `
       lease_expires_at = NULL
     FROM done d
     WHERE j.id = d.id AND j.lease_token = d.lease_token AND j.status = ANY($17::danube.job_status[])
-    RETURNING j.id, j.status, j.workflow_id
+    RETURNING j.id, j.status, j.workflow_id, j.parent_job_id
   ), recorded AS (
     INSERT INTO danube.executions (
       job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category, message,
@@ -159,7 +159,7 @@ export const FINISH_ATTEMPTS = `
     -- Never expected; if it happens, a record that exists must not fail the whole batch.
     ON CONFLICT (job_id, attempt) DO NOTHING
   )
-  SELECT id, status, workflow_id FROM finished`;
+  SELECT id, status, workflow_id, parent_job_id FROM finished`;
 
 /**
  * Renews the leases of the jobs an executor is running ($4), in one statement whatever
@@ -197,7 +197,7 @@ export const REAP_EXPIRED_LEASES = `
     lease_expires_at = NULL
   FROM expired e
   WHERE j.id = e.id
-  RETURNING j.id, j.topic, j.status, j.workflow_id`;
+  RETURNING j.id, j.topic, j.status, j.workflow_id, j.parent_job_id`;
 
 /** A job that never ran is cancelled at once; a leased one gets a cancel request. */
 export const CANCEL_JOB = `
@@ -240,3 +240,41 @@ export const SELECT_LOG_LINES = `
 /** Counts by topic and status, from the jobs_topic_status index. */
 export const COUNT_BY_TOPIC = `
   SELECT topic, status, count(*)::integer AS count FROM danube.jobs GROUP BY topic, status ORDER BY topic`;
+
+/**
+ * A step: a job started by a running job's RunStep call, queued at once. It records its
+ * parent and joins the parent's workflow, named after its parent node there. A repeated
+ * idempotency key (a retried RunStep) inserts nothing; the caller reads the existing step.
+ */
+export const INSERT_STEP = `
+  INSERT INTO danube.jobs AS j (
+    tenant, topic, task_class, status, priority, max_attempts, timeout_seconds, spec, labels,
+    idempotency_key, parent_job_id, workflow_id, node_name)
+  SELECT $1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, p.id, p.workflow_id,
+         CASE WHEN p.workflow_id IS NULL THEN n.name ELSE p.node_name || '/' || n.name END
+  FROM danube.jobs p
+  CROSS JOIN LATERAL (SELECT coalesce($11, 'step-' || (
+    SELECT count(*) + 1 FROM danube.jobs s WHERE s.parent_job_id = p.id)) AS name) n
+  WHERE p.id = $10
+  ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING ${JOB_COLUMNS}`;
+
+/** What an attempt printed, in order (RunStep returns a step's output to its parent). */
+export const SELECT_ATTEMPT_OUTPUT = `
+  SELECT stream, line FROM danube.job_logs
+  WHERE job_id = $1 AND attempt = $2 AND stream IN ('stdout', 'stderr')
+  ORDER BY id`;
+
+/** Which of the jobs $1 have ended (a waiting RunStep's fallback when a NOTIFY was missed). */
+export const SELECT_ENDED = `
+  SELECT id FROM danube.jobs
+  WHERE id = ANY($1::bigint[]) AND status IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped')`;
+
+/** ReportStatus: progress, message and result of the attempt that is running now. */
+export const REPORT_STATUS = `
+  UPDATE danube.jobs j SET
+    progress = coalesce($3, j.progress),
+    status_message = coalesce($4, j.status_message),
+    result = coalesce($5::jsonb, j.result)
+  WHERE j.id = $1 AND j.attempts = $2 AND j.status IN ('claimed', 'running')
+  RETURNING j.id`;

@@ -12,6 +12,7 @@ import { JobsRepository } from './jobs.repository';
 import { JobsService, QUEUE_OPTIONS, TERMINAL_HOOK, type QueueOptions } from './jobs.service';
 import type { TerminalHook } from './terminal-hook';
 import { Notifier } from './notifications';
+import { StepsService } from './steps.service';
 
 @Injectable()
 class NotifierDrain implements OnApplicationShutdown {
@@ -42,8 +43,9 @@ export class QueueModule {
         JobsRepository,
         ExecutorsRepository,
         JobsService,
+        StepsService,
       ],
-      exports: [JobsRepository, ExecutorsRepository, JobsService, Notifier],
+      exports: [JobsRepository, ExecutorsRepository, JobsService, StepsService, Notifier],
     };
   }
 }

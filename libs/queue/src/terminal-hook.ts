@@ -6,6 +6,8 @@ export interface TerminalJob {
   id: string;
   status: JobStatus;
   workflowId: string | null;
+  /** Set on steps (RunStep children): they show in their workflow but are not its nodes. */
+  parentJobId: string | null;
 }
 
 /**

@@ -81,3 +81,13 @@ export class Keyring {
     return key;
   }
 }
+
+/** DANUBE_SECRET_KEY as a Keyring (null when unset), or a configuration error saying why. */
+export function loadKeyring(value: string | undefined): Keyring | null {
+  if (value === undefined || value.trim() === '') return null;
+  try {
+    return Keyring.parse(value);
+  } catch (error) {
+    throw new Error(`invalid configuration: DANUBE_SECRET_KEY: ${(error as Error).message}`);
+  }
+}

@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DanubeError, InvalidArgumentError, NotFoundError } from '@danube/core';
+import {
+  DanubeError,
+  InvalidArgumentError,
+  NotFoundError,
+  SECRET_NAME_PATTERN,
+  SECRET_NAME_RULE,
+} from '@danube/core';
 import { InjectPool } from '@danube/db';
 import type { Pool } from 'pg';
 import { SECRET_KEY_HELP, type Keyring } from './keyring';
@@ -9,8 +15,6 @@ import * as sql from './secrets.sql';
 /** The process's keyring, or null when DANUBE_SECRET_KEY is not set. */
 export const KEYRING = Symbol('KEYRING');
 
-export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
-export const SECRET_NAME_RULE = '1-128 letters, digits, _ . or -, starting with a letter or _';
 export const MAX_SECRET_BYTES = 64 * 1024;
 
 /** What the API shows of a secret: never its value. */

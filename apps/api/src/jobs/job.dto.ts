@@ -129,6 +129,28 @@ export class CreateJobDto {
   @Max(255, { each: true })
   noRetryExitCodes?: number[];
 
+  @ApiPropertyOptional({
+    description:
+      'Secrets the job may read through the JobService (GetSecret); values are never shown',
+    example: ['db-password'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  secrets?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'Environment variables filled from secrets: variable name -> secret name (listed in secrets)',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { DB_PASSWORD: 'db-password' },
+  })
+  @IsOptional()
+  @IsStringRecord()
+  secretEnv?: Record<string, string>;
+
   @ApiPropertyOptional({ description: 'Higher runs first', default: 0 })
   @IsOptional()
   @IsInt()
@@ -207,6 +229,8 @@ export function toNewJob(dto: CreateJobDto): NewJob {
     maxAttempts: dto.maxAttempts,
     backoff: dto.backoff,
     noRetryExitCodes: dto.noRetryExitCodes,
+    secrets: dto.secrets,
+    secretEnv: dto.secretEnv,
     priority: dto.priority,
     runAt: dto.runAt === undefined ? undefined : new Date(dto.runAt),
     idempotencyKey: dto.idempotencyKey,
@@ -231,6 +255,8 @@ export function jobView(job: Job) {
     env: job.spec.env,
     backoff: job.spec.backoff,
     noRetryExitCodes: job.spec.noRetryExitCodes,
+    secrets: job.spec.secrets ?? [],
+    secretEnv: job.spec.secretEnv ?? {},
     labels: job.labels,
     idempotencyKey: job.idempotencyKey,
     progress: job.progress,
@@ -242,6 +268,9 @@ export function jobView(job: Job) {
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
     cancelRequestedAt: job.cancelRequestedAt,
+    workflowId: job.workflowId,
+    nodeName: job.nodeName,
+    parentJobId: job.parentJobId,
   };
 }
 

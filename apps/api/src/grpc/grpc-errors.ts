@@ -1,0 +1,45 @@
+import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { DanubeError, type DanubeErrorCode } from '@danube/core';
+import { throwError, type Observable } from 'rxjs';
+
+const STATUS_BY_CODE: Record<DanubeErrorCode, status> = {
+  invalid_argument: status.INVALID_ARGUMENT,
+  unauthenticated: status.UNAUTHENTICATED,
+  permission_denied: status.PERMISSION_DENIED,
+  not_found: status.NOT_FOUND,
+  invalid_transition: status.FAILED_PRECONDITION,
+  conflict: status.ALREADY_EXISTS,
+  payload_too_large: status.RESOURCE_EXHAUSTED,
+  failed_precondition: status.FAILED_PRECONDITION,
+  unavailable: status.UNAVAILABLE,
+};
+
+/** Postgres error classes that mean "try again": connection trouble, shutdown, overload. */
+const RETRYABLE_PG_CLASSES = ['08', '53', '57'];
+const logger = new Logger('gRPC');
+
+/** The one place errors become gRPC statuses (the HTTP twin is DanubeExceptionFilter). */
+export function toGrpcError(error: unknown): Partial<ServiceError> {
+  if (error instanceof DanubeError) {
+    return { code: STATUS_BY_CODE[error.code], details: error.message, message: error.message };
+  }
+  const code = (error as { code?: unknown })?.code;
+  if (
+    typeof code === 'string' &&
+    (RETRYABLE_PG_CLASSES.includes(code.slice(0, 2)) || code === 'ECONNREFUSED')
+  ) {
+    const message = 'the database is unreachable; retry shortly';
+    return { code: status.UNAVAILABLE, details: message, message };
+  }
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  const message = 'internal error; the server log has the details';
+  return { code: status.INTERNAL, details: message, message };
+}
+
+@Catch()
+export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => toGrpcError(exception));
+  }
+}

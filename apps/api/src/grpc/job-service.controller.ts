@@ -1,0 +1,212 @@
+import { Controller, UseFilters } from '@nestjs/common';
+import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
+import type { Metadata, sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
+import { Readable } from 'node:stream';
+import { DanubeError, InvalidArgumentError, isTerminal } from '@danube/core';
+import { ArtifactsService } from '@danube/artifacts';
+import type {
+  GetSecretRequest__Output,
+  GetSecretResponse,
+  ReportStatusRequest__Output,
+  ReportStatusResponse,
+  RunStepRequest__Output,
+  RunStepResponse,
+  UploadArtifactRequest__Output,
+  UploadArtifactResponse,
+} from '@danube/proto';
+import { JobsRepository, JobsService, StepsService } from '@danube/queue';
+import { SecretsService, checkName } from '@danube/secrets';
+import { GrpcExceptionFilter, toGrpcError } from './grpc-errors';
+import { JobCallerAuth } from './job-caller';
+
+/** Largest result_json ReportStatus stores (the same as a result.json file). */
+const MAX_RESULT_BYTES = 1024 * 1024;
+const MAX_MESSAGE_LENGTH = 1000;
+
+/**
+ * The JobService: what code inside a running job calls. Every handler first checks the
+ * caller's job token (JobCallerAuth); errors become gRPC statuses in GrpcExceptionFilter.
+ */
+@Controller()
+@UseFilters(GrpcExceptionFilter)
+export class JobServiceController {
+  constructor(
+    private readonly auth: JobCallerAuth,
+    private readonly jobs: JobsService,
+    private readonly repository: JobsRepository,
+    private readonly steps: StepsService,
+    private readonly secrets: SecretsService,
+    private readonly artifacts: ArtifactsService,
+  ) {}
+
+  @GrpcMethod('JobService', 'RunStep')
+  async runStep(
+    request: RunStepRequest__Output,
+    metadata: Metadata,
+    call: ServerUnaryCall<RunStepRequest__Output, RunStepResponse>,
+  ): Promise<RunStepResponse> {
+    const { job } = await this.auth.authorize(metadata, request.jobId);
+    const hasArgv = request.command.length > 0;
+    if (hasArgv === (request.script !== '')) {
+      throw new InvalidArgumentError(
+        'give exactly one of command (an argv array) and script (run by /bin/sh -c)',
+        { field: 'command' },
+      );
+    }
+    // The caller going away (its attempt killed, say) cancels the step it was waiting for.
+    const gone = new AbortController();
+    call.once('cancelled', () => gone.abort());
+    const started = await this.steps.start(job, {
+      command: hasArgv ? request.command : request.script,
+      env: request.env,
+      image: request.image || undefined,
+      name: request.name || undefined,
+      timeoutSeconds: request.timeoutSeconds || undefined,
+      topic: request.topic || undefined,
+      requestId: request.requestId || undefined,
+    });
+    const ended = await this.steps.waitForEnd(started, gone.signal);
+    if (!isTerminal(ended.status)) {
+      await this.jobs.cancel(ended.id).catch(() => undefined);
+      throw new DanubeError(
+        'unavailable',
+        `the call was cancelled; step ${ended.id} was cancelled`,
+      );
+    }
+    const { step, exitCode, stdout, stderr } = await this.steps.outcome(ended);
+    return {
+      stepJobId: step.id,
+      status: step.status,
+      ...(exitCode !== null && { exitCode }),
+      stdout: stdout.text,
+      stderr: stderr.text,
+      stdoutTruncated: stdout.truncated,
+      stderrTruncated: stderr.truncated,
+      errorMessage:
+        step.status === 'succeeded' ? '' : (step.error?.message ?? step.skipReason ?? ''),
+      resultJson:
+        step.result === null || step.result === undefined ? '' : JSON.stringify(step.result),
+    };
+  }
+
+  @GrpcMethod('JobService', 'GetSecret')
+  async getSecret(
+    request: GetSecretRequest__Output,
+    metadata: Metadata,
+  ): Promise<GetSecretResponse> {
+    const { job } = await this.auth.authorize(metadata, request.jobId);
+    checkName(request.name, 'name');
+    if (!(job.spec.secrets ?? []).includes(request.name)) {
+      throw new DanubeError(
+        'permission_denied',
+        `job ${job.id} does not list secret "${request.name}" in its spec's secrets; a job reads only the secrets it lists`,
+      );
+    }
+    const value = (await this.secrets.reveal([request.name])).get(request.name);
+    if (value === undefined) {
+      throw new DanubeError('not_found', `secret "${request.name}" does not exist`);
+    }
+    return { value };
+  }
+
+  @GrpcMethod('JobService', 'ReportStatus')
+  async reportStatus(
+    request: ReportStatusRequest__Output,
+    metadata: Metadata,
+  ): Promise<ReportStatusResponse> {
+    const { job, attempt } = await this.auth.authorize(metadata, request.jobId);
+    const progress = request.progress ?? null;
+    if (progress !== null && (progress < 0 || progress > 100)) {
+      throw new InvalidArgumentError(`progress must be 0-100, not ${progress}`, {
+        field: 'progress',
+      });
+    }
+    if (request.message.length > MAX_MESSAGE_LENGTH) {
+      throw new InvalidArgumentError(`message is longer than ${MAX_MESSAGE_LENGTH} characters`, {
+        field: 'message',
+      });
+    }
+    let resultJson: string | null = null;
+    if (request.resultJson !== '') {
+      if (Buffer.byteLength(request.resultJson, 'utf8') > MAX_RESULT_BYTES) {
+        throw new DanubeError(
+          'payload_too_large',
+          `result_json is larger than ${MAX_RESULT_BYTES} bytes; upload big outputs as artifacts`,
+          { field: 'result_json' },
+        );
+      }
+      try {
+        resultJson = JSON.stringify(JSON.parse(request.resultJson));
+      } catch (error) {
+        throw new InvalidArgumentError(`result_json is not JSON: ${(error as Error).message}`, {
+          field: 'result_json',
+        });
+      }
+    }
+    const updated = await this.repository.reportStatus(job.id, attempt, {
+      progress,
+      message: request.message === '' ? null : request.message,
+      resultJson,
+    });
+    if (!updated) {
+      throw new DanubeError(
+        'failed_precondition',
+        `job ${job.id} attempt ${attempt} ended while the status was being reported`,
+      );
+    }
+    return {};
+  }
+
+  /**
+   * A client stream: the header, then chunks. Handled on the raw call (not an Observable)
+   * so that bytes reach the disk with backpressure instead of piling up in memory.
+   */
+  @GrpcStreamCall('JobService', 'UploadArtifact')
+  uploadArtifact(
+    call: ServerReadableStream<UploadArtifactRequest__Output, UploadArtifactResponse>,
+    callback: sendUnaryData<UploadArtifactResponse>,
+  ): void {
+    this.upload(call).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toGrpcError(error)),
+    );
+  }
+
+  private async upload(
+    call: ServerReadableStream<UploadArtifactRequest__Output, UploadArtifactResponse>,
+  ): Promise<UploadArtifactResponse> {
+    const messages = call[Symbol.asyncIterator]() as AsyncIterator<UploadArtifactRequest__Output>;
+    const first = await messages.next();
+    if (first.done || first.value.payload !== 'header' || !first.value.header) {
+      throw new InvalidArgumentError(
+        'the first message must carry the header {job_id, path, content_type, size}',
+        { field: 'header' },
+      );
+    }
+    const header = first.value.header;
+    const { job, attempt } = await this.auth.authorize(call.metadata, header.jobId);
+    // Checked before the first chunk is read: a refused upload costs no bytes.
+    const upload = this.artifacts.checkUpload({
+      jobId: job.id,
+      attempt,
+      path: header.path,
+      contentType: header.contentType,
+      size: Number(header.size),
+      sha256: header.sha256 || undefined,
+    });
+    async function* chunks(): AsyncGenerator<Buffer> {
+      for (;;) {
+        const next = await messages.next();
+        if (next.done) return;
+        if (next.value.payload !== 'chunk' || !next.value.chunk) {
+          throw new InvalidArgumentError('only the first message may carry a header', {
+            field: 'header',
+          });
+        }
+        yield next.value.chunk;
+      }
+    }
+    const artifact = await this.artifacts.upload(upload, Readable.from(chunks()));
+    return { artifactId: artifact.id, size: artifact.size, sha256: artifact.sha256 };
+  }
+}

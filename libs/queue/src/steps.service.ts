@@ -1,0 +1,162 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DATABASE_URL, InjectPool } from '@danube/db';
+import { InvalidArgumentError, isTerminal, type Job } from '@danube/core';
+import type { Pool } from 'pg';
+import { JobsRepository } from './jobs.repository';
+import { JobsService } from './jobs.service';
+import { JOBS_CHANNEL, Notifier } from './notifications';
+import { StepWaiter } from './step-waiter';
+
+/** What a running job asks RunStep to run. */
+export interface StepRequest {
+  /** An argv array, or a string run by /bin/sh -c. */
+  command: string[] | string;
+  env: Record<string, string>;
+  image?: string;
+  name?: string;
+  timeoutSeconds?: number;
+  topic?: string;
+  /** Makes a retried call find the step it started before instead of starting another. */
+  requestId?: string;
+}
+
+/** A step that ended, with what it printed (capped) and how it ended. */
+export interface StepOutcome {
+  step: Job;
+  exitCode: number | null;
+  stdout: CappedText;
+  stderr: CappedText;
+}
+
+export interface CappedText {
+  text: string;
+  truncated: boolean;
+}
+
+/** Output returned to the parent per stream; the job's logs keep the rest. */
+export const MAX_STEP_OUTPUT_BYTES = 1024 * 1024;
+const STEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Steps: child jobs that a running job starts through RunStep and waits for. A step runs
+ * once (no retries: its parent decides what a failure means), on its parent's topic
+ * unless told otherwise, in its parent's workflow, and shows in the history as a job of
+ * its own with parentJobId set.
+ */
+@Injectable()
+export class StepsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly repository: JobsRepository;
+  private readonly waiter: StepWaiter;
+
+  constructor(
+    @InjectPool() pool: Pool,
+    @Inject(DATABASE_URL) databaseUrl: string,
+    private readonly jobs: JobsService,
+    private readonly notifier: Notifier,
+  ) {
+    this.repository = new JobsRepository(pool);
+    this.waiter = new StepWaiter(pool, databaseUrl);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.waiter.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.waiter.stop();
+  }
+
+  /** Queues the step (or finds the one a previous try of the same request queued). */
+  async start(parent: Job, request: StepRequest): Promise<Job> {
+    if (request.name !== undefined && !STEP_NAME_PATTERN.test(request.name)) {
+      throw new InvalidArgumentError(
+        'name must be 1-64 letters, digits, _ . or -, starting with a letter or digit',
+        { field: 'name' },
+      );
+    }
+    if (request.requestId !== undefined && !REQUEST_ID_PATTERN.test(request.requestId)) {
+      throw new InvalidArgumentError('request_id must be 1-128 letters, digits, _ or -', {
+        field: 'request_id',
+      });
+    }
+    const insert = this.jobs.prepare(
+      {
+        topic: request.topic ?? parent.topic,
+        command: request.command,
+        taskClass: parent.taskClass,
+        image: request.image ?? parent.spec.image,
+        env: request.env,
+        timeoutSeconds: request.timeoutSeconds ?? parent.timeoutSeconds,
+        maxAttempts: 1,
+        priority: parent.priority,
+        labels: parent.labels,
+        tenant: parent.tenant,
+        idempotencyKey:
+          request.requestId === undefined
+            ? undefined
+            : `step:${parent.id}:${parent.attempts}:${request.requestId}`,
+      },
+      '',
+    );
+    const step =
+      (await this.repository.insertStep(parent.id, request.name ?? null, insert)) ??
+      (await this.repository.findByIdempotencyKeys(insert.tenant, [insert.idempotency_key!]))[0];
+    if (!step) throw new Error(`step of job ${parent.id} vanished after its insert`);
+    this.notifier.notify(JOBS_CHANNEL, [step.topic]);
+    return step;
+  }
+
+  /** Resolves with the step once it has ended, or with its current state when `signal` aborts. */
+  async waitForEnd(step: Job, signal?: AbortSignal): Promise<Job> {
+    let current = step;
+    while (!isTerminal(current.status) && !signal?.aborted) {
+      const next = this.waiter.nextChange(current.id, signal);
+      try {
+        current = await this.jobs.get(current.id);
+        if (isTerminal(current.status) || signal?.aborted) break;
+        await next.changed;
+        current = await this.jobs.get(current.id);
+      } finally {
+        next.cancel();
+      }
+    }
+    return current;
+  }
+
+  /** How an ended step ended: its last attempt's exit code and output. */
+  async outcome(step: Job): Promise<StepOutcome> {
+    const executions = step.attempts > 0 ? await this.jobs.executions(step.id) : [];
+    const last = executions.at(-1);
+    const lines = last ? await this.repository.attemptOutput(step.id, last.attempt) : [];
+    return {
+      step,
+      exitCode: last?.exitCode ?? null,
+      stdout: capLines(lines.filter((l) => l.stream === 'stdout').map((l) => l.line)),
+      stderr: capLines(lines.filter((l) => l.stream === 'stderr').map((l) => l.line)),
+    };
+  }
+}
+
+/** Lines joined with newlines, cut at MAX_STEP_OUTPUT_BYTES (on a character boundary). */
+export function capLines(lines: string[], maxBytes = MAX_STEP_OUTPUT_BYTES): CappedText {
+  let bytes = 0;
+  const kept: string[] = [];
+  for (const line of lines) {
+    const size = Buffer.byteLength(line, 'utf8') + 1;
+    if (bytes + size > maxBytes) {
+      const room = maxBytes - bytes;
+      if (room > 0)
+        kept.push(
+          Buffer.from(line, 'utf8')
+            .subarray(0, room)
+            .toString('utf8')
+            .replace(/\uFFFD$/, ''),
+        );
+      return { text: kept.join('\n'), truncated: true };
+    }
+    bytes += size;
+    kept.push(line);
+  }
+  return { text: kept.length > 0 ? `${kept.join('\n')}\n` : '', truncated: false };
+}
