@@ -1,0 +1,262 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
+import {
+  loadJobServiceProto,
+  type JobServiceClient as GeneratedClient,
+  type RunStepResponse__Output,
+  type UploadArtifactResponse__Output,
+} from '@danube/proto';
+import { NotInAJobError } from './context';
+
+/** A JobService call that failed; `code` is the gRPC status (grpc.status). */
+export class JobServiceError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JobServiceError';
+  }
+}
+
+export interface RetryPolicy {
+  /** Calls refused with UNAVAILABLE are tried again, this many times in all. */
+  attempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, initialDelayMs: 200, maxDelayMs: 5000 };
+const CHUNK_BYTES = 256 * 1024;
+
+export interface StepOptions {
+  env?: Record<string, string>;
+  image?: string;
+  /** Shown in the history and the workflow graph. */
+  name?: string;
+  timeoutSeconds?: number;
+  /** Default: this job's topic. */
+  topic?: string;
+}
+
+export interface StepResult {
+  jobId: string;
+  /** succeeded, failed, timed_out or cancelled. */
+  status: string;
+  ok: boolean;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  errorMessage: string;
+  result: unknown;
+}
+
+export interface UploadedArtifact {
+  artifactId: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * The JobService, as seen from inside one attempt: every call carries the attempt's job
+ * id and token; calls refused with UNAVAILABLE (API restarting, database unreachable)
+ * are retried with exponential backoff. RunStep and UploadArtifact are safe to retry:
+ * a retried step finds the one already started, a re-uploaded path replaces itself.
+ */
+export class JobServiceClient {
+  private client: GeneratedClient | null = null;
+
+  constructor(
+    private readonly options: {
+      address: string;
+      jobId: string;
+      token: string;
+      retry?: RetryPolicy;
+    },
+  ) {}
+
+  /** From the variables the executor injects (DANUBE_GRPC_ADDRESS, _JOB_ID, _JOB_TOKEN). */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): JobServiceClient {
+    const get = (name: string) => {
+      const value = env[name];
+      if (!value) {
+        throw new NotInAJobError(
+          `${name} is not set: the JobService is reachable from jobs run by a Danube executor that has DANUBE_SECRET_KEY`,
+        );
+      }
+      return value;
+    };
+    return new JobServiceClient({
+      address: get('DANUBE_GRPC_ADDRESS'),
+      jobId: get('DANUBE_JOB_ID'),
+      token: get('DANUBE_JOB_TOKEN'),
+    });
+  }
+
+  async runStep(command: string | string[], options: StepOptions = {}): Promise<StepResult> {
+    const requestId = randomUUID();
+    const response = await this.unary<RunStepResponse__Output>('runStep', {
+      jobId: this.options.jobId,
+      ...(typeof command === 'string' ? { script: command } : { command }),
+      env: options.env ?? {},
+      image: options.image ?? '',
+      name: options.name ?? '',
+      timeoutSeconds: options.timeoutSeconds ?? 0,
+      topic: options.topic ?? '',
+      requestId,
+    });
+    return {
+      jobId: response.stepJobId,
+      status: response.status,
+      ok: response.status === 'succeeded',
+      exitCode: response.exitCode ?? null,
+      stdout: response.stdout,
+      stderr: response.stderr,
+      stdoutTruncated: response.stdoutTruncated,
+      stderrTruncated: response.stderrTruncated,
+      errorMessage: response.errorMessage,
+      result: response.resultJson === '' ? null : JSON.parse(response.resultJson),
+    };
+  }
+
+  async getSecret(name: string): Promise<string> {
+    const response = await this.unary<{ value: string }>('getSecret', {
+      jobId: this.options.jobId,
+      name,
+    });
+    return response.value;
+  }
+
+  async reportStatus(report: { progress?: number; message?: string; result?: unknown }) {
+    await this.unary('reportStatus', {
+      jobId: this.options.jobId,
+      ...(report.progress !== undefined && { progress: report.progress }),
+      message: report.message ?? '',
+      resultJson: report.result === undefined ? '' : JSON.stringify(report.result),
+    });
+  }
+
+  /** Streams the file at `file` as artifact `path` (checked against its sha256 on arrival). */
+  async uploadArtifact(
+    file: string,
+    path: string,
+    contentType = 'application/octet-stream',
+  ): Promise<UploadedArtifact> {
+    const { size } = await stat(file);
+    const sha256 = await sha256Of(file);
+    return this.withRetry(() => this.uploadOnce(file, { path, contentType, size, sha256 }));
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = null;
+  }
+
+  private connect(): GeneratedClient {
+    if (!this.client) {
+      const { danube } = loadJobServiceProto();
+      this.client = new danube.JobService(this.options.address, grpc.credentials.createInsecure(), {
+        // Steps can run for hours: keep the connection alive and notice when it dies.
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.keepalive_timeout_ms': 10_000,
+        'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      });
+    }
+    return this.client;
+  }
+
+  private metadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${this.options.token}`);
+    return metadata;
+  }
+
+  private unary<T>(method: 'runStep' | 'getSecret' | 'reportStatus', request: object): Promise<T> {
+    return this.withRetry(
+      () =>
+        new Promise<T>((resolve, reject) => {
+          const client = this.connect() as unknown as Record<
+            string,
+            (
+              request: object,
+              metadata: grpc.Metadata,
+              callback: (error: grpc.ServiceError | null, response?: T) => void,
+            ) => void
+          >;
+          client[method]!.call(this.connect(), request, this.metadata(), (error, response) =>
+            error ? reject(error) : resolve(response as T),
+          );
+        }),
+    );
+  }
+
+  private uploadOnce(
+    file: string,
+    header: { path: string; contentType: string; size: number; sha256: string },
+  ): Promise<UploadedArtifact> {
+    return new Promise((resolve, reject) => {
+      const call = this.connect().uploadArtifact(
+        this.metadata(),
+        (error: grpc.ServiceError | null, response?: UploadArtifactResponse__Output) =>
+          error
+            ? reject(error)
+            : resolve({
+                artifactId: response!.artifactId,
+                size: Number(response!.size),
+                sha256: response!.sha256,
+              }),
+      );
+      call.write({ header: { jobId: this.options.jobId, ...header } });
+      const source = createReadStream(file, { highWaterMark: CHUNK_BYTES });
+      source.on('data', (chunk) => {
+        // Respect the call's flow control: pause the file until the stream drains.
+        if (!call.write({ chunk })) {
+          source.pause();
+          call.once('drain', () => source.resume());
+        }
+      });
+      source.on('end', () => call.end());
+      source.on('error', (error) => {
+        call.cancel();
+        reject(error);
+      });
+      // The server may refuse before reading everything (a bad path, say): stop sending.
+      call.on('status', () => source.destroy());
+    });
+  }
+
+  private async withRetry<T>(call: () => Promise<T>): Promise<T> {
+    const policy = this.options.retry ?? DEFAULT_RETRY;
+    let delay = policy.initialDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        const grpcError = error as Partial<grpc.ServiceError>;
+        if (grpcError.code === grpc.status.UNAVAILABLE && attempt < policy.attempts) {
+          await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random() / 2)));
+          delay = Math.min(delay * 2, policy.maxDelayMs);
+          continue;
+        }
+        if (typeof grpcError.code === 'number') {
+          throw new JobServiceError(grpcError.code, grpcError.details ?? grpcError.message ?? '');
+        }
+        throw error;
+      }
+    }
+  }
+}
+
+function sha256Of(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
+}

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../libs/db/src';
+import { Keyring } from '../../libs/secrets/src';
+import { waitFor } from './wait-for';
+
+const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'api', 'src', 'main.js');
+
+export interface ApiProcess {
+  url: string;
+  grpcAddress: string;
+  artifactDir: string;
+  /** Everything the process has written to stdout and stderr so far. */
+  output(): string;
+  executorEnv: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** The API as its own process (the built dist/ one), so that its whole log can be read. */
+export async function startApiProcess(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<ApiProcess> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run the tests with npm test`);
+  const [port, grpcPort] = [await freePort(), await freePort()];
+  const secretKey = Keyring.generate('test');
+  const artifactDir = mkdtempSync(join(tmpdir(), 'danube-artifacts-'));
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: databaseUrl,
+      DANUBE_MIGRATE: 'false',
+      PORT: String(port),
+      GRPC_PORT: String(grpcPort),
+      DANUBE_SECRET_KEY: secretKey,
+      ARTIFACT_DIR: artifactDir,
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('the API process to answer /healthz', async () => {
+    if (child.exitCode !== null)
+      throw new Error(`the API exited with ${child.exitCode}:\n${output}`);
+    return (await fetch(`${url}/healthz`).catch(() => null))?.ok;
+  });
+  const grpcAddress = `127.0.0.1:${grpcPort}`;
+  return {
+    url,
+    grpcAddress,
+    artifactDir,
+    output: () => output,
+    executorEnv: {
+      DANUBE_SECRET_KEY: secretKey,
+      DANUBE_GRPC_ADDRESS: grpcAddress,
+      DANUBE_API_URL: url,
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
