@@ -425,9 +425,26 @@ describe('every JobService handler refuses bad callers with the right status', (
   });
 });
 
-it('serves the gRPC health service', async () => {
+it('cancelling a job that waits on a step cancels the step too', async () => {
+  const sdk = JSON.stringify(join(__dirname, '..', 'dist', 'libs', 'sdk', 'src', 'index.js'));
+  const id = await submit({
+    topic: 'sdk',
+    command: ['node', '-e', `require(${sdk}).step.run('sleep 60', { name: 'long' })`],
+  });
+  const step = await waitFor('the step to run', async () => {
+    const { body } = await http('GET', `${api.url}/v1/jobs?topic=sdk&status=running`);
+    return body.items.find((j: { parentJobId: string | null }) => j.parentJobId === id);
+  });
+  expect(step.nodeName).toBe('long');
+  await http('POST', `${api.url}/v1/jobs/${id}/cancel`);
+  expect((await ended(id)).status).toBe('cancelled');
+  expect((await ended(step.id, 15_000)).status).toBe('cancelled');
+});
+
+it('serves the gRPC health service and server reflection', async () => {
   expect(await grpc.health('')).toBe('SERVING');
   expect(await grpc.health('danube.JobService')).toBe('SERVING');
+  expect(await grpc.reflectedServices()).toContain('danube.JobService');
 });
 
 it('secret values appear in no log, no job record and no API response of this whole run', async () => {

@@ -16,6 +16,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   api = await startApi(db.url);
   const processRuntime = {
+    ...api.executorEnv,
     EXECUTOR_TOPICS: 'wf',
     EXECUTOR_CONCURRENCY: '8',
     EXECUTOR_KILL_GRACE_MS: '300',
@@ -357,6 +358,43 @@ it("children see their parents' results as DANUBE_PARENT_RESULTS; the linked for
       (w: { id: string }) => w.id,
     ),
   ).toContain(created.body.id);
+});
+
+it("a node's steps join its workflow's graph without counting as nodes; a child lists its parent's artifacts", async () => {
+  const sdk = JSON.stringify(join(__dirname, '..', 'dist', 'libs', 'sdk', 'src', 'index.js'));
+  const make = `
+    const sdk = require(${sdk}); const fs = require('fs');
+    (async () => {
+      const step = await sdk.step.run('echo from the step', { name: 'inner' });
+      fs.writeFileSync('table.csv', 'a,b\\n1,2\\n');
+      await sdk.artifacts.upload('table.csv');
+      fs.writeFileSync(process.env.DANUBE_RESULT_FILE, JSON.stringify({ step: step.stdout }));
+      sdk.close();
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const use = `
+    const ids = JSON.parse(process.env.DANUBE_PARENT_JOB_IDS);
+    fetch(process.env.DANUBE_API_URL + '/v1/jobs/' + ids.make + '/artifacts')
+      .then((r) => r.json())
+      .then((b) => require('fs').writeFileSync(process.env.DANUBE_RESULT_FILE,
+        JSON.stringify(b.items.map((a) => a.path + ':' + a.size))));`;
+  const created = await submit('with-steps', [
+    { name: 'make', topic: 'wf', command: ['node', '-e', make] },
+    { name: 'use', topic: 'wf', command: ['node', '-e', use], dependsOn: ['make'] },
+  ]);
+  expect(created.status).toBe(201);
+  const done = await untilDone(created.body.id);
+  expect(done).toMatchObject({ status: 'succeeded', nodeCount: 2 });
+  const makeJob = (await http('GET', `${api.url}/v1/jobs/${node(done, 'make').jobId}`)).body;
+  expect(makeJob.result).toEqual({ step: 'from the step\n' });
+  const useJob = (await http('GET', `${api.url}/v1/jobs/${node(done, 'use').jobId}`)).body;
+  expect(useJob.result).toEqual(['table.csv:8']);
+
+  const graph = (await http('GET', `${api.url}/v1/workflows/${created.body.id}/graph`)).body;
+  const step = graph.nodes.find((n: { name: string }) => n.name === 'make/inner');
+  expect(step).toMatchObject({ status: 'succeeded', stepOf: makeJob.id });
+  expect(graph.nodes.filter((n: { stepOf: string | null }) => n.stepOf === null)).toHaveLength(2);
+  const stepJob = (await http('GET', `${api.url}/v1/jobs/${step.jobId}`)).body;
+  expect(stepJob).toMatchObject({ workflowId: created.body.id, parentJobId: makeJob.id });
 });
 
 it('a 10,000-node layered workflow validates and completes', async () => {

@@ -66,6 +66,29 @@ export function jobServiceClient(address: string) {
         ),
       );
     },
+    /** The services server reflection lists (grpc.reflection.v1). */
+    reflectedServices(): Promise<string[]> {
+      const { loadSync } = require('@grpc/proto-loader');
+      const file =
+        require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+      const definition = grpc.loadPackageDefinition(loadSync(file, { keepCase: true })) as any;
+      const reflection = new definition.grpc.reflection.v1.ServerReflection(
+        address,
+        grpc.credentials.createInsecure(),
+      );
+      return new Promise((resolve, reject) => {
+        const call = reflection.ServerReflectionInfo({ deadline: Date.now() + 5000 });
+        call.on('data', (response: any) => {
+          const services = response.list_services_response?.service;
+          if (services) resolve(services.map((s: { name: string }) => s.name));
+          else reject(new Error(`unexpected reflection answer: ${JSON.stringify(response)}`));
+          call.end();
+        });
+        call.on('error', reject);
+        call.on('end', () => reflection.close());
+        call.write({ list_services: '' });
+      });
+    },
     close: () => client.close(),
   };
 }
