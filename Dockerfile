@@ -18,6 +18,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
+COPY examples ./examples
 RUN npm run build \
  && npm prune --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
@@ -31,14 +32,20 @@ WORKDIR /app
 
 # The migration runner finds the project root by walking up for a folder holding both
 # migrations/ and package.json, so both live in /app beside dist/. Files stay root-owned
-# (read-only for the app); jobs run under $TMPDIR (/tmp/danube-work), writable by node.
+# (read-only for the app); jobs run under $TMPDIR (/tmp/danube-work), writable by node,
+# and artifacts go to ARTIFACT_DIR (a volume in docker-compose.yml).
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
+# The JobService (gRPC) and the SDK load their protocol from here at start.
+COPY proto ./proto
+
+# A named volume mounted here starts with this folder's owner, so the API can write it.
+RUN mkdir -p /var/lib/danube/artifacts && chown node:node /var/lib/danube/artifacts
 
 # The official Node images ship an unprivileged "node" user (uid 1000).
 USER node
 
-EXPOSE 3000
+EXPOSE 3000 9000
 CMD ["node", "dist/apps/api/src/main.js"]
