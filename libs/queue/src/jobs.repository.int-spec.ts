@@ -183,7 +183,7 @@ describe('fencing by lease token', () => {
     ).toEqual(new Map());
     expect(await repo.finish('e1', 'inline', [finishOf(first!, { result: 'stale' })])).toEqual([]);
     expect(await repo.finish('e2', 'inline', [finishOf(second!, { result: 'fresh' })])).toEqual([
-      { id: second!.id, status: 'succeeded', workflowId: null },
+      { id: second!.id, status: 'succeeded', workflowId: null, parentJobId: null },
     ]);
     const done = await repo.findById(first!.id);
     expect(done).toMatchObject({ status: 'succeeded', result: 'fresh', leaseOwner: null });
