@@ -12,7 +12,8 @@ import { StandaloneModule } from './standalone.module';
 
 /**
  * `npm start`: everything on one laptop. Without DATABASE_URL it runs an embedded
- * Postgres whose data stays in ./.danube/pg (DANUBE_DATA_DIR/pg); then it migrates, serves the API and runs one
+ * Postgres whose data stays in ./.danube/pg (DANUBE_DATA_DIR/pg), with artifacts and the
+ * generated secret key beside it; then it migrates, serves the API and runs one
  * executor (process runtime, every topic), and runs a first job to show it all works.
  */
 runMain('danube', async () => {
@@ -32,7 +33,14 @@ runMain('danube', async () => {
   await migrate({ databaseUrl });
 
   const secretKey = process.env.DANUBE_SECRET_KEY ?? localSecretKey(dataRoot);
-  const apiOptions = loadApiOptions({ ...process.env, DANUBE_SECRET_KEY: secretKey }, databaseUrl);
+  const apiOptions = loadApiOptions(
+    {
+      ARTIFACT_DIR: join(dataRoot, 'artifacts'),
+      ...process.env,
+      DANUBE_SECRET_KEY: secretKey,
+    },
+    databaseUrl,
+  );
   const executorOptions = loadExecutorOptions({
     EXECUTOR_POLL_INTERVAL: '1000',
     ...process.env,
