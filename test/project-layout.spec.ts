@@ -15,8 +15,10 @@ describe('the monorepo layout', () => {
       const declared = Object.entries(nest.projects as Record<string, { root: string }>)
         .filter(([, p]) => p.root.startsWith(`${kind}/`))
         .map(([name, p]) => {
-          expect(p.root).toBe(`${kind}/${name}`);
-          return name;
+          // Applications by folder name; libraries by the name they are imported as.
+          const folder = kind === 'libs' ? name.replace(/^@danube\//, '') : name;
+          expect(p.root).toBe(`${kind}/${folder}`);
+          return folder;
         })
         .sort();
       expect(declared).toEqual(folders);
