@@ -7,6 +7,8 @@ const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'executor', 'src', 'mai
 
 export interface ExecutorProcess {
   id: string;
+  /** Its HTTP server: /metrics, /healthz, /readyz. */
+  url: string;
   pid: number;
   output(): string;
   /** SIGTERM, then waits for the process to exit. */
@@ -31,6 +33,7 @@ export async function startExecutor(
       DATABASE_URL: databaseUrl,
       EXECUTOR_INSTANCE_ID: id,
       EXECUTOR_POLL_INTERVAL: '200',
+      EXECUTOR_HTTP_PORT: '0',
       LOG_LEVEL: 'info',
       ...env,
     },
@@ -44,8 +47,13 @@ export async function startExecutor(
       throw new Error(`executor ${id} exited with ${child.exitCode}:\n${output}`);
     return output.includes(`executor ${id} started`);
   });
+  const url = await waitFor(`executor ${id} to serve HTTP`, () => {
+    const match = /serves \/metrics, \/healthz and \/readyz on (http:\/\/[\d.]+:\d+)/.exec(output);
+    return match?.[1];
+  });
   return {
     id,
+    url,
     pid: child.pid!,
     output: () => output,
     exited,

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
 import { DbModule } from '@danube/db';
-import { loggingModule } from '@danube/observability';
+import { DanubeMetrics, ObservabilityModule, loggingModule } from '@danube/observability';
 import { DagModule, WorkflowRelease } from '@danube/dag';
 import { QueueModule } from '@danube/queue';
 import { ArtifactsModule } from '@danube/artifacts';
@@ -12,14 +11,13 @@ import { JobServiceController } from './grpc/job-service.controller';
 import { SecretsController } from './secrets/secrets.controller';
 import type { ApiOptions } from './api.config';
 import { FleetController } from './fleet/fleet.controller';
-import { HealthController, PostgresHealthIndicator } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { WorkflowsController } from './workflows/workflows.controller';
 
 /** The REST API (jobs, workflows, topics, executors, secrets, artifacts, health) and the JobService. */
 @Module({})
 export class ApiModule {
-  static forRoot(options: ApiOptions): DynamicModule {
+  static forRoot(options: ApiOptions, metrics: DanubeMetrics = new DanubeMetrics()): DynamicModule {
     const queue = QueueModule.forRoot(
       { slurmEnabled: options.slurmEnabled, maxBatchSize: options.maxBatch },
       new WorkflowRelease(),
@@ -35,7 +33,7 @@ export class ApiModule {
         }),
         queue,
         DagModule.forRoot({ maxNodes: options.dagMaxNodes }, queue),
-        TerminusModule.forRoot({ logger: false }),
+        ObservabilityModule.forRoot(metrics),
         SecretsModule.forRoot(options.keyring),
         ArtifactsModule.forRoot({ dir: options.artifactDir, maxBytes: options.artifactMaxBytes }),
       ],
@@ -43,12 +41,11 @@ export class ApiModule {
         JobsController,
         WorkflowsController,
         FleetController,
-        HealthController,
         SecretsController,
         ArtifactsController,
         JobServiceController,
       ],
-      providers: [PostgresHealthIndicator, JobCallerAuth],
+      providers: [JobCallerAuth],
     };
   }
 }

@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DbModule } from '@danube/db';
 import { ExecutorModule, type ExecutorOptions } from '@danube/executor';
-import { loggingModule, type LogLevel } from '@danube/observability';
+import { ObservabilityModule, loggingModule, type LogLevel } from '@danube/observability';
 
-/** The executor process: a pool, the claim loop and its runtime; no HTTP server. */
+/** The executor process: a pool, the claim loop and its runtime; HTTP only for /metrics and health. */
 @Module({})
 export class ExecutorAppModule {
   static forRoot(options: ExecutorOptions, databaseUrl: string, logLevel: LogLevel): DynamicModule {
@@ -16,6 +16,7 @@ export class ExecutorAppModule {
           max: 4,
           applicationName: `danube-executor-${options.instanceId}`,
         }),
+        ObservabilityModule.forRoot(),
         ExecutorModule.forRoot(options, databaseUrl),
       ],
     };

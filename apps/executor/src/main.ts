@@ -14,12 +14,15 @@ runMain('danube-executor', async () => {
   const logLevel = (process.env.LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel))
     throw new Error(`invalid configuration: LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  const app = await NestFactory.createApplicationContext(
-    ExecutorAppModule.forRoot(options, databaseUrl, logLevel),
-    { bufferLogs: true },
-  );
+  const app = await NestFactory.create(ExecutorAppModule.forRoot(options, databaseUrl, logLevel), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
-  await app.init();
+  await app.listen(options.httpPort, options.httpHost);
   const logger = app.get(Logger);
+  const { port } = app.getHttpServer().address() as { port: number };
+  logger.log(
+    `executor ${options.instanceId} serves /metrics, /healthz and /readyz on http://${options.httpHost}:${port}`,
+  );
   closeOnSignals(app, (message) => logger.log(message));
 });

@@ -1,3 +1,4 @@
+import { DanubeMetrics } from '@danube/observability';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -43,7 +44,14 @@ function executor(
     EXECUTOR_INSTANCE_ID: `bench-${hostname()}-${process.pid}`,
     ...env,
   });
-  return new ExecutorService({ pool, databaseUrl, options, runtime: createRuntime(options) });
+  // Metrics are recorded as in production: their cost is part of what is measured.
+  return new ExecutorService({
+    pool,
+    databaseUrl,
+    options,
+    runtime: createRuntime(options),
+    metrics: new DanubeMetrics(),
+  });
 }
 
 async function enqueueAll(jobs: JobsService, count: number, batchSize: number): Promise<void> {

@@ -149,6 +149,7 @@ export class WorkflowsService {
       if (parents.length > 0) await client.query(sql.INSERT_EDGES, [workflowId, parents, children]);
       return workflowId;
     });
+    this.jobs.countEnqueued(rows.map((r) => ({ topic: r.topic, taskClass: r.task_class })));
     this.notifier.notify(
       JOBS_CHANNEL,
       new Set(rows.filter((r) => r.status === 'queued').map((r) => r.topic)),

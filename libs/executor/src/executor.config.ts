@@ -87,6 +87,16 @@ export class ExecutorEnv {
   @Matches(/^https?:\/\/\S+$/, { message: 'DANUBE_API_URL must be an http(s):// URL' })
   DANUBE_API_URL = 'http://127.0.0.1:3000';
 
+  /** The executor's own HTTP server: /metrics, /healthz, /readyz (0: any free port). */
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_HTTP_PORT must be a whole number' })
+  @Min(0)
+  @Max(65535)
+  EXECUTOR_HTTP_PORT = 3001;
+
+  @IsString()
+  EXECUTOR_HTTP_HOST = '127.0.0.1';
+
   /** Signs job tokens and decrypts secrets; the API must have the same keys. */
   @IsOptional()
   @IsString()
@@ -111,6 +121,8 @@ export interface ExecutorOptions {
   keepWorkDirs: boolean;
   grpcAddress: string;
   apiUrl: string;
+  httpPort: number;
+  httpHost: string;
   /** null without DANUBE_SECRET_KEY: jobs get no DANUBE_JOB_TOKEN and cannot use secrets. */
   keyring: Keyring | null;
 }
@@ -140,6 +152,8 @@ export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): Execu
     workDir: e.DANUBE_WORK_DIR ?? join(tmpdir(), 'danube-work'),
     keepWorkDirs: e.DANUBE_KEEP_WORK_DIRS === 'true',
     grpcAddress: e.DANUBE_GRPC_ADDRESS,
+    httpPort: e.EXECUTOR_HTTP_PORT,
+    httpHost: e.EXECUTOR_HTTP_HOST,
     apiUrl: e.DANUBE_API_URL,
     keyring: loadKeyring(e.DANUBE_SECRET_KEY),
   };

@@ -7,6 +7,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { PG_POOL } from '@danube/db';
+import { DanubeMetrics } from '@danube/observability';
 import type { Pool } from 'pg';
 import type { ExecutorOptions } from './executor.config';
 import { ExecutorService } from './executor.service';
@@ -37,9 +38,15 @@ export class ExecutorModule {
         { provide: EXECUTOR_OPTIONS, useValue: options },
         {
           provide: ExecutorService,
-          inject: [PG_POOL],
-          useFactory: (pool: Pool) =>
-            new ExecutorService({ pool, databaseUrl, options, runtime: createRuntime(options) }),
+          inject: [PG_POOL, DanubeMetrics],
+          useFactory: (pool: Pool, metrics: DanubeMetrics) =>
+            new ExecutorService({
+              pool,
+              databaseUrl,
+              options,
+              runtime: createRuntime(options),
+              metrics,
+            }),
         },
         ExecutorLifecycle,
       ],

@@ -8,8 +8,10 @@ import {
   JobsRepository,
   Listener,
   Notifier,
+  type AttemptFinish,
 } from '@danube/queue';
 import type { ClaimedJob } from '@danube/core';
+import type { DanubeMetrics } from '@danube/observability';
 import { WorkflowRelease } from '@danube/dag';
 import type { Runtime } from '@danube/runtime';
 import type { Pool } from 'pg';
@@ -34,6 +36,7 @@ export interface ExecutorDeps {
   databaseUrl: string;
   runtime: Runtime;
   options: ExecutorOptions;
+  metrics: DanubeMetrics;
 }
 
 /**
@@ -65,6 +68,10 @@ export class ExecutorService {
   private full = false;
   private stopped: Promise<void> | null = null;
   private idle: (() => void) | null = null;
+
+  private get metrics(): DanubeMetrics {
+    return this.deps.metrics;
+  }
 
   constructor(private readonly deps: ExecutorDeps) {
     const { pool, options, runtime } = deps;
@@ -187,7 +194,9 @@ export class ExecutorService {
       this.reserved += limit;
       let claimed: ClaimedJob[];
       try {
+        const endTimer = this.metrics.claimDuration.startTimer();
         claimed = await this.jobs.claim(options.instanceId, options.topics, limit, options.leaseMs);
+        endTimer();
         failures = 0;
       } catch (error) {
         failures++;
@@ -209,6 +218,9 @@ export class ExecutorService {
   }
 
   private run(job: ClaimedJob): void {
+    const labels = { topic: job.topic, task_class: job.taskClass };
+    this.metrics.jobsClaimed.inc(labels);
+    if (job.runtimeRef !== null) this.metrics.leaseTakeovers.inc();
     const runner = new JobRunner(
       job,
       this.deps.runtime,
@@ -216,21 +228,55 @@ export class ExecutorService {
       {
         retryScheduled: (at) => this.wakeAt(at),
         envFor: (claimed) => this.environment.forAttempt(claimed),
+        started: (startedAt) =>
+          this.metrics.queueWait.observe(
+            labels,
+            Math.max(0, startedAt.getTime() - job.runAt.getTime()) / 1000,
+          ),
+        recorded: (finish) => this.countFinish(job, finish),
       },
+      this.id,
       { DANUBE_EXECUTOR_ID: this.id },
     );
     this.running.set(job.id, runner);
+    this.metrics.running.set({ executor: this.id }, this.running.size);
     runner
       .run()
-      .catch((error) => this.logger.error(`job ${job.id}: ${String(error)}`))
+      .catch((error) =>
+        this.logger.error({
+          job_id: job.id,
+          attempt: job.attempts,
+          topic: job.topic,
+          tenant: job.tenant,
+          executor: this.id,
+          msg: `job ${job.id}: ${String(error)}`,
+        }),
+      )
       .finally(() => {
         this.running.delete(job.id);
+        this.metrics.running.set({ executor: this.id }, this.running.size);
         if (this.full) this.wakeup.poke();
         if (this.running.size === 0 && this.idle) {
           this.idle();
           this.idle = null;
         }
       });
+  }
+
+  private countFinish(job: ClaimedJob, finish: AttemptFinish): void {
+    const labels = { topic: job.topic, task_class: job.taskClass };
+    this.metrics.attemptsFinished.inc({ ...labels, outcome: finish.outcome });
+    if (finish.startedAt) {
+      this.metrics.runDuration.observe(
+        { ...labels, outcome: finish.outcome },
+        (finish.finishedAt.getTime() - finish.startedAt.getTime()) / 1000,
+      );
+    }
+    if (finish.nextStatus === 'queued') {
+      this.metrics.retries.inc({ ...labels, error_category: finish.errorCategory ?? 'infra' });
+    } else {
+      this.metrics.jobsFinished.inc({ ...labels, status: finish.nextStatus });
+    }
   }
 
   /** Wakes the claim loop at `at`, keeping only the earliest pending wake-up. */
@@ -266,12 +312,15 @@ export class ExecutorService {
       [...this.running.keys()],
       options.leaseMs,
     );
+    this.metrics.leaseRenewals.inc(renewals.length);
     const held = new Map(renewals.map((r) => [r.id, r]));
     for (const runner of this.running.values()) {
       if (runner.claimedAt >= renewedAt) continue;
       const renewal = held.get(runner.job.id);
-      if (!renewal || renewal.leaseToken !== runner.job.leaseToken) runner.stop('lease_lost');
-      else if (renewal.cancelRequested) runner.stop('cancelled');
+      if (!renewal || renewal.leaseToken !== runner.job.leaseToken) {
+        this.metrics.leasesLost.inc();
+        runner.stop('lease_lost');
+      } else if (renewal.cancelRequested) runner.stop('cancelled');
     }
     await this.executors.heartbeat(options.instanceId, this.running.size);
   }

@@ -13,6 +13,10 @@ export interface RunnerHooks {
   retryScheduled(at: Date): void;
   /** Variables this attempt gets beyond its own env (token, secrets, parents' results). */
   envFor(job: ClaimedJob): Promise<AttemptEnvironment>;
+  /** The attempt is running (metrics: queue wait). */
+  started(startedAt: Date): void;
+  /** The attempt's end was recorded (metrics: outcomes, durations, retries). */
+  recorded(finish: AttemptFinish): void;
 }
 
 /**
@@ -35,6 +39,7 @@ export class JobRunner {
     private readonly runtime: Runtime,
     private readonly writer: AttemptWriter,
     private readonly hooks: RunnerHooks,
+    private readonly executorId: string,
     private readonly extraEnv: Record<string, string> = {},
   ) {}
 
@@ -94,6 +99,12 @@ export class JobRunner {
     }
     this.handle = handle;
     if (this.stopReason) void handle.stop(this.stopReason);
+    if (!job.runtimeRef) this.hooks.started(startedAt);
+    this.logger.debug({
+      ...this.logFields(),
+      runtime_ref: handle.ref,
+      msg: `job ${job.id} attempt ${this.attempt} ${job.runtimeRef ? 'adopted' : 'started'}`,
+    });
 
     void this.writer
       .start({
@@ -124,9 +135,10 @@ export class JobRunner {
   ): Promise<void> {
     const { job } = this;
     if (this.stopReason === 'lease_lost') {
-      this.logger.warn(
-        `job ${job.id} attempt ${this.attempt}: lease taken over; its result is left to the new holder`,
-      );
+      this.logger.warn({
+        ...this.logFields(),
+        msg: `job ${job.id} attempt ${this.attempt}: lease taken over; its result is left to the new holder`,
+      });
       return;
     }
     const finishedAt = new Date();
@@ -162,11 +174,25 @@ export class JobRunner {
     };
     const recorded = await this.writer.finish(finish);
     if (!recorded) {
-      this.logger.warn(
-        `job ${job.id} attempt ${this.attempt}: lease taken over before the result was recorded; result discarded`,
-      );
-    } else if (verdict.status === 'queued') {
-      this.hooks.retryScheduled(verdict.retryAt);
+      this.logger.warn({
+        ...this.logFields(),
+        msg: `job ${job.id} attempt ${this.attempt}: lease taken over before the result was recorded; result discarded`,
+      });
+    } else {
+      const line = {
+        ...this.logFields(),
+        outcome: finish.outcome,
+        next_status: finish.nextStatus,
+        error_category: finish.errorCategory,
+        exit_code: finish.exitCode,
+        duration_ms: finishedAt.getTime() - startedAt.getTime(),
+        msg: `job ${job.id} attempt ${this.attempt} ${finish.outcome}${finish.nextStatus === 'queued' ? ', will retry' : ''}${finish.message ? `: ${finish.message}` : ''}`,
+      };
+      // Every end is logged; failures where operators look by default.
+      if (finish.outcome === 'succeeded') this.logger.debug(line);
+      else this.logger.log(line);
+      this.hooks.recorded(finish);
+      if (verdict.status === 'queued') this.hooks.retryScheduled(verdict.retryAt);
     }
   }
 
@@ -191,6 +217,17 @@ export class JobRunner {
       line: this.redact(line),
       loggedAt: new Date(),
     });
+  }
+
+  /** The fields on every log line about this attempt. */
+  private logFields() {
+    return {
+      job_id: this.job.id,
+      attempt: this.attempt,
+      topic: this.job.topic,
+      tenant: this.job.tenant,
+      executor: this.executorId,
+    };
   }
 
   private redact(text: string): string {

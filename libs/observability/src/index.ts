@@ -1,2 +1,6 @@
+export * from './health/health.controller';
+export * from './health/postgres.health';
 export * from './logging';
+export * from './metrics';
+export * from './observability.module';
 export * from './run-main';

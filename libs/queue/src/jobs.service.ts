@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPool, withTransaction } from '@danube/db';
+import { DanubeMetrics } from '@danube/observability';
 import type { Pool } from 'pg';
 import {
   DEFAULT_BACKOFF,
@@ -55,6 +56,7 @@ export class JobsService {
     private readonly notifier: Notifier,
     @Inject(QUEUE_OPTIONS) private readonly options: QueueOptions,
     @Optional() @Inject(TERMINAL_HOOK) private readonly terminalHook: TerminalHook | null = null,
+    @Optional() private readonly metrics: DanubeMetrics | null = null,
   ) {
     this.jobs = new JobsRepository(pool);
   }
@@ -102,11 +104,19 @@ export class JobsService {
       }
     }
 
+    this.countEnqueued(inserted);
     const dueTopics = new Set(
       inserted.filter((j) => j.runAt.getTime() <= Date.now()).map((j) => j.topic),
     );
     if (dueTopics.size > 0) this.notifier.notify(JOBS_CHANNEL, dueTopics);
     return results as EnqueueResult[];
+  }
+
+  /** Counts newly stored jobs into danube_jobs_enqueued_total (workflows and steps call it too). */
+  countEnqueued(jobs: { topic: string; taskClass: string }[]): void {
+    for (const job of jobs) {
+      this.metrics?.jobsEnqueued.inc({ topic: job.topic, task_class: job.taskClass });
+    }
   }
 
   async get(id: string): Promise<Job> {

@@ -278,3 +278,9 @@ export const REPORT_STATUS = `
     result = coalesce($5::jsonb, j.result)
   WHERE j.id = $1 AND j.attempts = $2 AND j.status IN ('claimed', 'running')
   RETURNING j.id`;
+
+/** Unfinished jobs by topic and status, for the danube_queue_depth gauge (read at scrape). */
+export const QUEUE_DEPTH = `
+  SELECT topic, status, count(*)::integer AS count FROM danube.jobs
+  WHERE status IN ('blocked', 'queued', 'claimed', 'running')
+  GROUP BY topic, status`;

@@ -12,6 +12,7 @@ import { JobsRepository } from './jobs.repository';
 import { JobsService, QUEUE_OPTIONS, TERMINAL_HOOK, type QueueOptions } from './jobs.service';
 import type { TerminalHook } from './terminal-hook';
 import { Notifier } from './notifications';
+import { QueueDepthMetric } from './queue-depth.metric';
 import { StepsService } from './steps.service';
 
 @Injectable()
@@ -44,6 +45,7 @@ export class QueueModule {
         ExecutorsRepository,
         JobsService,
         StepsService,
+        QueueDepthMetric,
       ],
       exports: [JobsRepository, ExecutorsRepository, JobsService, StepsService, Notifier],
     };

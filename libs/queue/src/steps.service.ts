@@ -99,8 +99,10 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
       },
       '',
     );
+    const inserted = await this.repository.insertStep(parent.id, request.name ?? null, insert);
+    if (inserted) this.jobs.countEnqueued([inserted]);
     const step =
-      (await this.repository.insertStep(parent.id, request.name ?? null, insert)) ??
+      inserted ??
       (await this.repository.findByIdempotencyKeys(insert.tenant, [insert.idempotency_key!]))[0];
     if (!step) throw new Error(`step of job ${parent.id} vanished after its insert`);
     this.notifier.notify(JOBS_CHANNEL, [step.topic]);

@@ -1,9 +1,9 @@
-import { Controller, Get, Injectable } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
 import { InjectPool } from '@danube/db';
 import type { Pool } from 'pg';
 
+/** Up when Postgres answers `SELECT 1` within 2 s. */
 @Injectable()
 export class PostgresHealthIndicator {
   constructor(
@@ -24,28 +24,5 @@ export class PostgresHealthIndicator {
     } catch (error) {
       return indicator.down({ message: error instanceof Error ? error.message : String(error) });
     }
-  }
-}
-
-@ApiTags('health')
-@Controller()
-export class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly postgres: PostgresHealthIndicator,
-  ) {}
-
-  /** Liveness: the process answers. */
-  @Get('healthz')
-  @HealthCheck()
-  live() {
-    return this.health.check([]);
-  }
-
-  /** Readiness: Postgres answers. */
-  @Get('readyz')
-  @HealthCheck()
-  ready() {
-    return this.health.check([() => this.postgres.check()]);
   }
 }

@@ -1,0 +1,18 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DanubeMetrics } from './metrics';
+
+/** GET /metrics in the Prometheus text format. */
+@ApiExcludeController()
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly metrics: DanubeMetrics) {}
+
+  @Get()
+  async scrape(@Res() res: Response): Promise<void> {
+    const { contentType, body } = await this.metrics.expose();
+    res.setHeader('Content-Type', contentType);
+    res.send(body);
+  }
+}

@@ -1,0 +1,38 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { PG_POOL } from '@danube/db';
+import { DanubeMetrics } from '@danube/observability';
+import type { Pool } from 'pg';
+import { Gauge } from 'prom-client';
+import { QUEUE_DEPTH } from './jobs.sql';
+
+/**
+ * danube_queue_depth{topic,status}: counted in Postgres when Prometheus scrapes, so every
+ * API instance reports the same, current numbers. A scrape while the database is down
+ * reports no depth rather than failing.
+ */
+@Injectable()
+export class QueueDepthMetric {
+  private readonly logger = new Logger(QueueDepthMetric.name);
+
+  constructor(@Inject(PG_POOL) pool: Pool, @Optional() metrics: DanubeMetrics | null) {
+    if (!metrics) return;
+    const logger = this.logger;
+    new Gauge({
+      name: 'danube_queue_depth',
+      help: 'Jobs not yet finished, by topic and status (blocked, queued, claimed, running)',
+      labelNames: ['topic', 'status'] as const,
+      registers: [metrics.registry],
+      async collect() {
+        this.reset();
+        try {
+          const { rows } = await pool.query<{ topic: string; status: string; count: number }>(
+            QUEUE_DEPTH,
+          );
+          for (const row of rows) this.set({ topic: row.topic, status: row.status }, row.count);
+        } catch (error) {
+          logger.warn(`queue depth not counted: ${String(error)}`);
+        }
+      },
+    });
+  }
+}
