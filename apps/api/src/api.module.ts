@@ -6,6 +6,7 @@ import { QueueModule } from '@danube/queue';
 import { ArtifactsModule } from '@danube/artifacts';
 import { SecretsModule } from '@danube/secrets';
 import { ArtifactsController } from './artifacts/artifacts.controller';
+import { EventsController } from './events/events.controller';
 import { JobCallerAuth } from './grpc/job-caller';
 import { JobServiceController } from './grpc/job-service.controller';
 import { SecretsController } from './secrets/secrets.controller';
@@ -42,6 +43,7 @@ export class ApiModule {
         WorkflowsController,
         FleetController,
         SecretsController,
+        EventsController,
         ArtifactsController,
         JobServiceController,
       ],

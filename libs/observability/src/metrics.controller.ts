@@ -13,6 +13,7 @@ export class MetricsController {
   async scrape(@Res() res: Response): Promise<void> {
     const { contentType, body } = await this.metrics.expose();
     res.setHeader('Content-Type', contentType);
-    res.send(body);
+    // end(), not send(): send() would add a charset to Prometheus' content type.
+    res.end(body);
   }
 }

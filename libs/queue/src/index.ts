@@ -9,3 +9,4 @@ export * as jobsSql from './jobs.sql';
 export * from './step-waiter';
 export * from './steps.service';
 export * from './terminal-hook';
+export * from './events.service';

@@ -56,7 +56,7 @@ export class JobsService {
     private readonly notifier: Notifier,
     @Inject(QUEUE_OPTIONS) private readonly options: QueueOptions,
     @Optional() @Inject(TERMINAL_HOOK) private readonly terminalHook: TerminalHook | null = null,
-    @Optional() private readonly metrics: DanubeMetrics | null = null,
+    @Optional() @Inject(DanubeMetrics) private readonly metrics: DanubeMetrics | null = null,
   ) {
     this.jobs = new JobsRepository(pool);
   }

@@ -14,7 +14,10 @@ import { QUEUE_DEPTH } from './jobs.sql';
 export class QueueDepthMetric {
   private readonly logger = new Logger(QueueDepthMetric.name);
 
-  constructor(@Inject(PG_POOL) pool: Pool, @Optional() metrics: DanubeMetrics | null) {
+  constructor(
+    @Inject(PG_POOL) pool: Pool,
+    @Optional() @Inject(DanubeMetrics) metrics: DanubeMetrics | null,
+  ) {
     if (!metrics) return;
     const logger = this.logger;
     new Gauge({

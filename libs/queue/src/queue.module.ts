@@ -12,6 +12,7 @@ import { JobsRepository } from './jobs.repository';
 import { JobsService, QUEUE_OPTIONS, TERMINAL_HOOK, type QueueOptions } from './jobs.service';
 import type { TerminalHook } from './terminal-hook';
 import { Notifier } from './notifications';
+import { EventsService } from './events.service';
 import { QueueDepthMetric } from './queue-depth.metric';
 import { StepsService } from './steps.service';
 
@@ -46,8 +47,16 @@ export class QueueModule {
         JobsService,
         StepsService,
         QueueDepthMetric,
+        EventsService,
       ],
-      exports: [JobsRepository, ExecutorsRepository, JobsService, StepsService, Notifier],
+      exports: [
+        JobsRepository,
+        ExecutorsRepository,
+        JobsService,
+        StepsService,
+        EventsService,
+        Notifier,
+      ],
     };
   }
 }

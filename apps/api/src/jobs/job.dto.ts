@@ -216,6 +216,14 @@ export class LogsQuery {
   @Min(1)
   @Max(10_000)
   limit?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'true: a Server-Sent Events stream of lines as they are written, until the job ends',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'follow must be true or false' })
+  follow?: 'true' | 'false';
 }
 
 export function toNewJob(dto: CreateJobDto): NewJob {

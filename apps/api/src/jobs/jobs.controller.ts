@@ -1,7 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobsService } from '@danube/queue';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { isTerminal } from '@danube/core';
+import { FOLLOW_POLL_MS, openSse } from '../http/sse';
 import { IdPipe } from '../http/id.pipe';
 import { page } from '../http/page.query';
 import {
@@ -82,13 +84,38 @@ export class JobsController {
   }
 
   @Get(':id/logs')
-  @ApiOperation({ summary: "The job's output lines, all attempts, oldest first" })
-  async logs(@Param('id', IdPipe) id: string, @Query() query: LogsQuery) {
+  @ApiOperation({
+    summary:
+      "The job's output lines, all attempts, oldest first; follow=true streams them (SSE) until the job ends",
+  })
+  async logs(
+    @Param('id', IdPipe) id: string,
+    @Query() query: LogsQuery,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const limit = query.limit ?? 1000;
-    const lines = await this.jobs.logs(id, query.after ?? '0', limit);
-    return {
-      lines: lines.map(logLineView),
-      nextAfter: lines.length > 0 ? lines[lines.length - 1]!.id : (query.after ?? '0'),
-    };
+    let after = query.after ?? '0';
+    let lines = await this.jobs.logs(id, after, limit);
+    if (query.follow !== 'true') {
+      res.json({
+        lines: lines.map(logLineView),
+        nextAfter: lines.length > 0 ? lines[lines.length - 1]!.id : after,
+      });
+      return;
+    }
+    const stream = openSse(req, res);
+    after = req.header('last-event-id') ?? after;
+    while (!stream.closed) {
+      // The status is read before the lines: a job's lines are written no later than its end.
+      const { status } = await this.jobs.get(id);
+      lines = await this.jobs.logs(id, after, limit);
+      for (const line of lines) stream.send({ id: line.id, type: 'line', data: logLineView(line) });
+      if (lines.length > 0) after = lines[lines.length - 1]!.id;
+      else if (isTerminal(status)) {
+        stream.send({ type: 'end', data: { status } });
+        stream.end();
+      } else await stream.pause(FOLLOW_POLL_MS);
+    }
   }
 }

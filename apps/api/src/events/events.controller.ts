@@ -1,0 +1,86 @@
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { EventsService, type EventFilter } from '@danube/queue';
+import type { Request, Response } from 'express';
+import { FOLLOW_POLL_MS, openSse } from '../http/sse';
+
+export class EventsQuery {
+  @ApiPropertyOptional({
+    description: "Events after this cursor (an event's cursor, or nextCursor)",
+  })
+  @IsOptional()
+  @IsString()
+  after?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  topic?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(/^[1-9]\d{0,18}$/, { message: 'jobId must be a job id' })
+  jobId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(/^[1-9]\d{0,18}$/, { message: 'workflowId must be a workflow id' })
+  workflowId?: string;
+
+  @ApiPropertyOptional({ default: 500, maximum: 5000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'true: a Server-Sent Events stream that stays open' })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'follow must be true or false' })
+  follow?: 'true' | 'false';
+}
+
+/** Job and workflow transitions, in commit order: a page, or a live SSE stream. */
+@ApiTags('events')
+@Controller('v1/events')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      'Events (job_queued, job_started, job_succeeded, ..., workflow_*) after a cursor; follow=true streams them as SSE, resumable with Last-Event-ID',
+  })
+  async list(@Query() query: EventsQuery, @Req() req: Request, @Res() res: Response) {
+    const filter: EventFilter = {
+      topic: query.topic,
+      jobId: query.jobId,
+      workflowId: query.workflowId,
+    };
+    const limit = query.limit ?? 500;
+    const resumeFrom = req.header('last-event-id') ?? query.after;
+    // Checked before any stream opens, so a bad cursor is a plain 400.
+    let page = await this.events.read(resumeFrom, filter, limit);
+    if (query.follow !== 'true') {
+      res.json(page);
+      return;
+    }
+    const stream = openSse(req, res);
+    while (!stream.closed) {
+      for (const event of page.items)
+        stream.send({ id: event.cursor, type: event.type, data: event });
+      if (page.items.length < limit) await stream.pause(FOLLOW_POLL_MS);
+      if (stream.closed) break;
+      try {
+        page = await this.events.read(page.nextCursor, filter, limit);
+      } catch {
+        // The database is away: keep the stream, try again shortly from the same place.
+        page = { items: [], nextCursor: page.nextCursor };
+        await stream.pause(1000);
+      }
+    }
+  }
+}
