@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DanubeMetrics } from '@danube/observability';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,10 @@ const TOPIC = 'bench';
  * (e.g. 50, the executor's figure of merit at its small default batches).
  */
 const BATCH = Number(process.env.BENCH_DANUBE_BATCH ?? 200);
+
+// In-process runs log as deployed processes do at LOG_LEVEL=info (Nest's default logger
+// would also print every job's debug lines, and measure the terminal instead).
+Logger.overrideLogger(['log', 'warn', 'error', 'fatal']);
 
 function service(pool: Pool): JobsService {
   return new JobsService(pool, new Notifier(pool), {
@@ -174,6 +179,7 @@ function startExecutorProcess(
       DATABASE_URL: databaseUrl,
       EXECUTOR_INSTANCE_ID: id,
       EXECUTOR_TOPICS: TOPIC,
+      EXECUTOR_HTTP_PORT: '0',
       LOG_LEVEL: 'warn',
       ...env,
     },

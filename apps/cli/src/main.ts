@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ApiClient, CliError, EXIT } from './api-client';
+import { registerFleetCommands } from './commands/fleet';
+import { registerJobCommands } from './commands/jobs';
+import { registerWorkflowCommands } from './commands/workflows';
+
+/**
+ * `danube`: the REST API from a terminal. Tables for people, --json for scripts.
+ * Exit codes: 0 done, 1 refused or not succeeded, 2 bad usage, 3 API unreachable;
+ * `submit --wait` exits with the job's own exit code (124 timed out, 130 cancelled).
+ */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('danube')
+    .description('Submit and follow Danube jobs and workflows')
+    .option('--url <url>', 'the API (default: $DANUBE_URL or http://localhost:3000)')
+    .option('--json', 'print JSON instead of tables')
+    .showHelpAfterError()
+    .exitOverride();
+  const client = (command: Command) => {
+    const options = command.optsWithGlobals() as { url?: string; json?: boolean };
+    return {
+      api: new ApiClient(options.url ?? process.env.DANUBE_URL ?? 'http://localhost:3000'),
+      json: options.json === true,
+    };
+  };
+  registerJobCommands(program, client);
+  registerWorkflowCommands(program, client);
+  registerFleetCommands(program, client);
+  // Every subcommand reports usage errors the same way as the program.
+  const override = (command: Command) => {
+    command.exitOverride().showHelpAfterError();
+    command.commands.forEach(override);
+  };
+  program.commands.forEach(override);
+  return program;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; commander has printed what it had to say.
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code))
+        return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`danube: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`danube: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failed;
+  }
+}
+
+if (require.main === module) {
+  void run(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

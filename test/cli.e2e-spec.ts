@@ -1,0 +1,234 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../libs/db/src';
+import { startApi, http, type TestApi } from './support/api';
+import { startExecutor, type ExecutorProcess } from './support/executor-process';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+const DANUBE = join(__dirname, '..', 'bin', 'danube.js');
+const scratch = mkdtempSync(join(tmpdir(), 'danube-cli-'));
+
+let db: TestDatabase;
+let api: TestApi;
+let executor: ExecutorProcess;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  api = await startApi(db.url);
+  executor = await startExecutor(db.url, 'cli-executor', {
+    ...api.executorEnv,
+    EXECUTOR_TOPICS: 'cli',
+  });
+});
+
+afterAll(async () => {
+  await executor?.stop();
+  await api?.close();
+  await db?.drop();
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `danube args...` against the test API and waits for it to exit. */
+function danube(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [DANUBE, ...args], {
+      env: { PATH: process.env.PATH, DANUBE_URL: api.url, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+it('submit --wait exits with the job exit code', async () => {
+  const failing = await danube([
+    'submit',
+    '--topic',
+    'cli',
+    '--max-attempts',
+    '1',
+    '--wait',
+    '--',
+    'sh',
+    '-c',
+    'exit 7',
+  ]);
+  expect(failing.code).toBe(7);
+  expect(failing.stdout).toMatch(/^job \d+ \[FAIL\] failed, attempt 1\/1 \(transient: .*exit.*7/m);
+
+  const ok = await danube(['submit', '-t', 'cli', '--wait', '--json', '--shell', 'echo hi']);
+  expect(ok.code).toBe(0);
+  expect(JSON.parse(ok.stdout)).toMatchObject({
+    status: 'succeeded',
+    topic: 'cli',
+    command: 'echo hi',
+  });
+
+  const timedOut = await danube([
+    'submit',
+    '-t',
+    'cli',
+    '--timeout',
+    '1',
+    '--max-attempts',
+    '1',
+    '--wait',
+    '--',
+    'sleep',
+    '5',
+  ]);
+  expect(timedOut.code).toBe(124);
+});
+
+it('submit takes a YAML spec file, and flags override it', async () => {
+  const file = join(scratch, 'job.yaml');
+  writeFileSync(
+    file,
+    'topic: elsewhere\ncommand: ["sh", "-c", "echo $GREETING"]\nenv:\n  GREETING: from-file\n',
+  );
+  const run = await danube([
+    'submit',
+    '-f',
+    file,
+    '-t',
+    'cli',
+    '-e',
+    'GREETING=from-flag',
+    '--wait',
+    '--json',
+  ]);
+  expect(run.code).toBe(0);
+  const job = JSON.parse(run.stdout);
+  expect(job).toMatchObject({ topic: 'cli', env: { GREETING: 'from-flag' } });
+  const logs = await danube(['logs', job.id]);
+  expect(logs.stdout).toBe('from-flag\n');
+});
+
+it('logs -f prints lines as they are written', async () => {
+  const { body } = await http('POST', `${api.url}/v1/jobs`, {
+    topic: 'cli',
+    command: 'for i in 1 2 3; do echo "tick $i"; sleep 0.5; done',
+  });
+  const child = spawn(process.execPath, [DANUBE, 'logs', '-f', body.id], {
+    env: { PATH: process.env.PATH, DANUBE_URL: api.url },
+  });
+  const arrivals: { at: number; text: string }[] = [];
+  const started = Date.now();
+  child.stdout.on('data', (c: Buffer) =>
+    arrivals.push({ at: Date.now() - started, text: c.toString() }),
+  );
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  expect(code).toBe(0);
+  expect(arrivals.map((a) => a.text).join('')).toBe('tick 1\ntick 2\ntick 3\n');
+  // The first line was printed well before the last was written.
+  const first = arrivals.find((a) => a.text.includes('tick 1'))!;
+  const last = arrivals.find((a) => a.text.includes('tick 3'))!;
+  expect(last.at - first.at).toBeGreaterThan(600);
+});
+
+it('bad flags print usage and exit 2', async () => {
+  for (const args of [
+    ['submit', '--bogus'],
+    ['get'],
+    ['list', '--limit', 'many'],
+    ['frobnicate'],
+    ['submit'],
+  ]) {
+    const run = await danube(args);
+    expect({ args, code: run.code }).toEqual({ args, code: 2 });
+    expect(run.stdout).toBe('');
+    expect(run.stderr.length).toBeGreaterThan(0);
+  }
+  expect((await danube(['submit', '--bogus'])).stderr).toMatch(
+    /unknown option '--bogus'[\s\S]*Usage: danube submit/,
+  );
+});
+
+it('an unreachable API prints one clear line and exits non-zero', async () => {
+  const closed = await freePort(); // free, so nothing listens there
+  const run = await danube(['list'], { DANUBE_URL: `http://127.0.0.1:${closed}` });
+  expect(run.code).toBe(3);
+  expect(run.stdout).toBe('');
+  expect(run.stderr.trim().split('\n')).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `^danube: cannot reach the Danube API at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\); is it running\\?`,
+      ),
+    ),
+  ]);
+});
+
+it('an API refusal is one line and exit 1', async () => {
+  const run = await danube(['get', '999999']);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toBe('danube: GET /v1/jobs/999999: 404 job 999999 does not exist\n');
+});
+
+it('list, get, topics, executors, top, cancel and retry', async () => {
+  const { body } = await http('POST', `${api.url}/v1/jobs`, {
+    topic: 'cli-parked',
+    command: 'true',
+  });
+  const list = await danube(['list', '-t', 'cli-parked']);
+  expect(list.code).toBe(0);
+  expect(list.stdout).toMatch(new RegExp(`${body.id}\\s.*cli-parked\\s.*queued`));
+  expect((await danube(['get', body.id])).stdout).toMatch(/^status\s+queued$/m);
+  expect((await danube(['topics'])).stdout).toMatch(/cli-parked\s*│\s*1\s/);
+  expect((await danube(['executors'])).stdout).toMatch(/cli-executor\s*│\s*alive\s*│\s*cli/);
+  const top = await danube(['top', '--once']);
+  expect(top.code).toBe(0);
+  expect(top.stdout).toMatch(/danube top[\s\S]*cli-parked/);
+  const cancelled = await danube(['cancel', body.id]);
+  expect(cancelled.stdout).toMatch(/cancelled/);
+  const retried = await danube(['retry', body.id, '--json']);
+  expect(JSON.parse(retried.stdout).status).toBe('queued');
+});
+
+it('wf submit --watch shows progress and exits with the outcome; wf graph draws the DAG', async () => {
+  const file = join(scratch, 'wf.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'cli-chain',
+      nodes: [
+        { name: 'one', topic: 'cli', command: 'true' },
+        { name: 'two', topic: 'cli', command: 'true', dependsOn: ['one'] },
+        { name: 'three', topic: 'cli', command: 'exit 1', maxAttempts: 1, dependsOn: ['one'] },
+        { name: 'four', topic: 'cli', command: 'true', dependsOn: ['two', 'three'] },
+      ],
+    }),
+  );
+  const run = await danube(['wf', 'submit', file, '--watch']);
+  expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toMatchObject({ code: 1 });
+  const id = /^workflow (\d+) failed$/m.exec(run.stdout)?.[1];
+  expect({ id, stderr: run.stderr }).toEqual({ id: expect.any(String), stderr: run.stderr });
+  expect(run.stderr).toMatch(/4\/4 nodes done/);
+  const graph = await danube(['wf', 'graph', id]);
+  expect(graph.stdout.split('\n')).toEqual([
+    `workflow ${id} cli-chain: failed`,
+    expect.stringMatching(/^layer 0 +\[ok\] one$/),
+    expect.stringMatching(/^layer 1 +\[ok\] two +<- one$/),
+    expect.stringMatching(/^ +\[FAIL\] three +<- one$/),
+    expect.stringMatching(/^layer 2 +\[skip\] four +<- two, three$/),
+    '',
+  ]);
+  expect((await danube(['wf', 'get', id])).stdout).toMatch(/failed \(.*succeeded 2.*\)/);
+});
+
+it('npx danube runs the CLI from the project', () => {
+  const result = spawnSync('npx', ['--no-install', 'danube', '--help'], {
+    cwd: join(__dirname, '..'),
+    encoding: 'utf8',
+  });
+  expect(result.status).toBe(0);
+  expect(result.stdout).toMatch(/^Usage: danube/);
+});
