@@ -209,7 +209,7 @@ it('wf submit --watch shows progress and exits with the outcome; wf graph draws 
   );
   const run = await danube(['wf', 'submit', file, '--watch']);
   expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toMatchObject({ code: 1 });
-  const id = /^workflow (\d+) failed$/m.exec(run.stdout)?.[1];
+  const id = /^workflow (\d+) failed$/m.exec(run.stdout)?.[1] as string;
   expect({ id, stderr: run.stderr }).toEqual({ id: expect.any(String), stderr: run.stderr });
   expect(run.stderr).toMatch(/4\/4 nodes done/);
   const graph = await danube(['wf', 'graph', id]);

@@ -31,11 +31,11 @@ export class ApiClient {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  get<T = any>(path: string): Promise<T> {
+  get<T>(path: string): Promise<T> {
     return this.request('GET', path);
   }
 
-  post<T = any>(path: string, body?: unknown): Promise<T> {
+  post<T>(path: string, body?: unknown): Promise<T> {
     return this.request('POST', path, body);
   }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client';
+import type { ExecutorView } from '../api-types';
 import { print, table, time } from '../output';
 import { wholeNumber } from './jobs';
 
@@ -42,7 +43,7 @@ export function registerFleetCommands(program: Command, client: Client): void {
     .description('job counts by status, per topic')
     .action(async (_options, command: Command) => {
       const { api, json } = client(command);
-      const page = await api.get('/v1/topics');
+      const page = await api.get<{ items: TopicCounts[] }>('/v1/topics');
       print(json, page, () => topFrame(page.items, new Map(), 0));
     });
 
@@ -51,11 +52,11 @@ export function registerFleetCommands(program: Command, client: Client): void {
     .description('the executor fleet')
     .action(async (_options, command: Command) => {
       const { api, json } = client(command);
-      const page = await api.get('/v1/executors');
+      const page = await api.get<{ items: ExecutorView[] }>('/v1/executors');
       print(json, page, () =>
         table(
           ['id', 'state', 'topics', 'runtime', 'running', 'capacity', 'heartbeat'],
-          page.items.map((e: any) => [
+          page.items.map((e) => [
             e.id,
             e.state,
             (e.topics ?? []).join(',') || 'ALL',
@@ -78,7 +79,7 @@ export function registerFleetCommands(program: Command, client: Client): void {
       const previous = new Map<string, number>();
       let last = Date.now();
       for (;;) {
-        const page = await api.get('/v1/topics');
+        const page = await api.get<{ items: TopicCounts[] }>('/v1/topics');
         const now = Date.now();
         const frame = topFrame(page.items, previous, (now - last) / 1000);
         if (json) process.stdout.write(`${JSON.stringify(page)}\n`);
@@ -89,7 +90,7 @@ export function registerFleetCommands(program: Command, client: Client): void {
           );
         }
         if (options.once) return;
-        for (const t of page.items as TopicCounts[]) previous.set(t.topic, finished(t));
+        for (const t of page.items) previous.set(t.topic, finished(t));
         last = now;
         await new Promise((r) => setTimeout(r, options.interval * 1000));
       }

@@ -4,6 +4,7 @@ import { createParser } from 'eventsource-parser';
 import ora from 'ora';
 import { parse as parseYaml } from 'yaml';
 import { ApiClient, CliError, EXIT } from '../api-client';
+import type { JobView, LogLineView } from '../api-types';
 import { STATUS_MARK, print, table, time } from '../output';
 
 const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'];
@@ -68,12 +69,12 @@ export function exitCodeOf(job: {
   }
 }
 
-function jobLine(job: any): string {
+function jobLine(job: JobView): string {
   const error = job.error ? ` (${job.error.category}: ${job.error.message})` : '';
   return `job ${job.id} ${STATUS_MARK[job.status] ?? job.status} ${job.status}, attempt ${job.attempts}/${job.maxAttempts}${error}`;
 }
 
-function jobDetails(job: any): string {
+function jobDetails(job: JobView): string {
   const rows: [string, unknown][] = [
     ['id', job.id],
     ['status', job.status],
@@ -90,7 +91,7 @@ function jobDetails(job: any): string {
   return rows.map(([k, v]) => `${k.padEnd(9)} ${String(v)}`).join('\n');
 }
 
-async function waitForJob(api: ApiClient, id: string, json: boolean): Promise<any> {
+async function waitForJob(api: ApiClient, id: string, json: boolean): Promise<JobView> {
   const spinner = ora({
     text: `job ${id}: queued`,
     stream: process.stderr,
@@ -100,7 +101,7 @@ async function waitForJob(api: ApiClient, id: string, json: boolean): Promise<an
   let delay = 100;
   try {
     for (;;) {
-      const job = await api.get(`/v1/jobs/${id}`);
+      const job = await api.get<JobView>(`/v1/jobs/${id}`);
       spinner.text = `job ${id}: ${job.status}${job.progress !== null ? ` ${job.progress}%` : ''}${job.statusMessage ? ` ${job.statusMessage}` : ''}`;
       if (TERMINAL.includes(job.status)) {
         if (job.status === 'succeeded') spinner.succeed();
@@ -178,7 +179,7 @@ export function registerJobCommands(program: Command, client: Client): void {
       if (options.maxAttempts !== undefined) spec.maxAttempts = options.maxAttempts;
       if (options.priority !== undefined) spec.priority = options.priority;
       if (options.idempotencyKey) spec.idempotencyKey = options.idempotencyKey;
-      const job = await api.post('/v1/jobs', spec);
+      const job = await api.post<JobView>('/v1/jobs', spec);
       if (!options.wait) {
         print(json, job, () => `submitted job ${job.id} (topic ${job.topic})`);
         return;
@@ -194,7 +195,7 @@ export function registerJobCommands(program: Command, client: Client): void {
     .argument('<id>', 'job id')
     .action(async (id: string, _options, command: Command) => {
       const { api, json } = client(command);
-      const job = await api.get(`/v1/jobs/${encodeURIComponent(id)}`);
+      const job = await api.get<JobView>(`/v1/jobs/${encodeURIComponent(id)}`);
       print(json, job, () => jobDetails(job));
     });
 
@@ -209,11 +210,11 @@ export function registerJobCommands(program: Command, client: Client): void {
       const query = new URLSearchParams({ limit: String(options.limit) });
       if (options.topic) query.set('topic', options.topic);
       if (options.status) query.set('status', options.status);
-      const page = await api.get(`/v1/jobs?${query}`);
+      const page = await api.get<{ items: JobView[] }>(`/v1/jobs?${query}`);
       print(json, page, () =>
         table(
           ['id', 'topic', 'status', 'attempts', 'created', 'finished'],
-          page.items.map((j: any) => [
+          page.items.map((j) => [
             j.id,
             j.topic,
             j.status,
@@ -235,7 +236,7 @@ export function registerJobCommands(program: Command, client: Client): void {
       if (options.follow) return followLogs(api, id, json);
       let after = '0';
       for (;;) {
-        const page = await api.get(
+        const page = await api.get<{ lines: LogLineView[]; nextAfter: string }>(
           `/v1/jobs/${encodeURIComponent(id)}/logs?after=${after}&limit=10000`,
         );
         for (const line of page.lines) {
@@ -257,7 +258,7 @@ export function registerJobCommands(program: Command, client: Client): void {
       .argument('<id>', 'job id')
       .action(async (id: string, _options, command: Command) => {
         const { api, json } = client(command);
-        const job = await api.post(`/v1/jobs/${encodeURIComponent(id)}/${name}`);
+        const job = await api.post<JobView>(`/v1/jobs/${encodeURIComponent(id)}/${name}`);
         print(json, job, () => jobLine(job));
       });
   }

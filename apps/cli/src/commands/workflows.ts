@@ -2,17 +2,13 @@ import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import type { ApiClient } from '../api-client';
 import { EXIT } from '../api-client';
+import type { WorkflowNodeView, WorkflowView } from '../api-types';
 import { STATUS_MARK, print } from '../output';
 import { readSpecFile } from './jobs';
 
 type Client = (command: Command) => { api: ApiClient; json: boolean };
 
-interface GraphNode {
-  name: string;
-  jobId: string;
-  status: string;
-  stepOf: string | null;
-}
+type GraphNode = WorkflowNodeView;
 
 /**
  * The DAG as text, one layer per line group: each node at the depth of its longest path
@@ -66,7 +62,7 @@ function countByStatus(nodes: GraphNode[]): Record<string, number> {
   return counts;
 }
 
-async function watch(api: ApiClient, id: string, json: boolean): Promise<any> {
+async function watch(api: ApiClient, id: string, json: boolean): Promise<WorkflowView> {
   const bar = new SingleBar(
     {
       format: ' {bar} {value}/{total} nodes done  {states}',
@@ -82,8 +78,8 @@ async function watch(api: ApiClient, id: string, json: boolean): Promise<any> {
   let started = false;
   try {
     for (;;) {
-      const current = await api.get(`/v1/workflows/${id}`);
-      const nodes = (current.nodes as GraphNode[]).filter((n) => n.stepOf === null);
+      const current = await api.get<WorkflowView>(`/v1/workflows/${id}`);
+      const nodes = current.nodes.filter((n) => n.stepOf === null);
       const counts = countByStatus(nodes);
       const done = nodes.filter((n) =>
         ['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'].includes(n.status),
@@ -113,7 +109,7 @@ export function registerWorkflowCommands(program: Command, client: Client): void
     .option('-w, --watch', 'show a live progress bar of node states until it ends')
     .action(async (file: string, options, command: Command) => {
       const { api, json } = client(command);
-      const created = await api.post('/v1/workflows', readSpecFile(file));
+      const created = await api.post<WorkflowView>('/v1/workflows', readSpecFile(file));
       if (!options.watch) {
         print(json, created, () => `submitted workflow ${created.id} (${created.nodeCount} nodes)`);
         return;
@@ -128,7 +124,7 @@ export function registerWorkflowCommands(program: Command, client: Client): void
     .argument('<id>', 'workflow id')
     .action(async (id: string, _options, command: Command) => {
       const { api, json } = client(command);
-      const current = await api.get(`/v1/workflows/${encodeURIComponent(id)}`);
+      const current = await api.get<WorkflowView>(`/v1/workflows/${encodeURIComponent(id)}`);
       print(json, current, () => {
         const w = current;
         const counts = Object.entries(countByStatus(current.nodes))
@@ -143,7 +139,9 @@ export function registerWorkflowCommands(program: Command, client: Client): void
     .argument('<id>', 'workflow id')
     .action(async (id: string, _options, command: Command) => {
       const { api, json } = client(command);
-      const graph = await api.get(`/v1/workflows/${encodeURIComponent(id)}/graph`);
+      const graph = await api.get<Parameters<typeof renderGraph>[0]>(
+        `/v1/workflows/${encodeURIComponent(id)}/graph`,
+      );
       print(json, graph, () => renderGraph(graph));
     });
 }
