@@ -3,6 +3,7 @@
 # One image for every Danube process: the API (default), the executor, and the other
 # entry points under dist/apps/*. Pick one with the command, e.g.
 #   docker run danube node dist/apps/executor/src/main.js
+#   docker run danube node bin/danube.js --url http://api:3000 topics
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -40,6 +41,8 @@ COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 # The JobService (gRPC) and the SDK load their protocol from here at start.
 COPY proto ./proto
+# The CLI: docker run danube node bin/danube.js --url http://api:3000 topics
+COPY bin ./bin
 
 # A named volume mounted here starts with this folder's owner, so the API can write it.
 RUN mkdir -p /var/lib/danube/artifacts && chown node:node /var/lib/danube/artifacts

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { DanubeClient } from '../libs/sdk/src/rest-client';
 import { JobTokens, Keyring } from '../libs/secrets/src';
 import { http } from './support/api';
 import { startApiProcess, type ApiProcess } from './support/api-process';
@@ -439,6 +440,20 @@ it('cancelling a job that waits on a step cancels the step too', async () => {
   await http('POST', `${api.url}/v1/jobs/${id}/cancel`);
   expect((await ended(id)).status).toBe('cancelled');
   expect((await ended(step.id, 15_000)).status).toBe('cancelled');
+});
+
+it("the SDK's REST client submits a job, waits for it and reads its logs", async () => {
+  const client = new DanubeClient(api.url);
+  const job = await client.submit({ topic: 'sdk', command: 'echo one; echo two' });
+  expect(job.status).toBe('queued');
+  const done = await client.wait(job.id, { timeoutMs: 30_000 });
+  expect(done.status).toBe('succeeded');
+  expect((await client.logs(job.id)).map((l) => l.line)).toEqual(['one', 'two']);
+  await expect(client.get('999999999')).rejects.toMatchObject({
+    name: 'DanubeApiError',
+    status: 404,
+    message: 'GET /v1/jobs/999999999: 404 job 999999999 does not exist',
+  });
 });
 
 it('serves the gRPC health service and server reflection', async () => {
