@@ -116,7 +116,8 @@ it('submit takes a YAML spec file, and flags override it', async () => {
 it('logs -f prints lines as they are written', async () => {
   const { body } = await http('POST', `${api.url}/v1/jobs`, {
     topic: 'cli',
-    command: 'for i in 1 2 3; do echo "tick $i"; sleep 0.5; done',
+    // The pause first lets the CLI connect before the first line, however slowly it starts.
+    command: 'sleep 1.5; for i in 1 2 3; do echo "tick $i"; sleep 0.5; done',
   });
   const child = spawn(process.execPath, [DANUBE, 'logs', '-f', body.id], {
     env: { PATH: process.env.PATH, DANUBE_URL: api.url },

@@ -91,7 +91,7 @@ runMain('danube', async () => {
       await new Promise((r) => setTimeout(r, 100));
       current = await jobs.get(job.id);
     }
-    const lines = await jobs.logs(job.id, '0', 10);
+    const { lines } = await jobs.logs(job.id, '0', 10);
     logger.log(
       `first job ${job.id}: ${current.status}; it printed: ${lines.map((l) => l.line).join(' | ')}`,
     );

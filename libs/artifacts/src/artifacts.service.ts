@@ -62,7 +62,7 @@ export class ArtifactsService {
   ) {}
 
   /** Refuses a header before any byte is read: bad path, type, size or checksum. */
-  checkUpload(upload: ArtifactUpload): ArtifactUpload {
+  private checkUpload(upload: ArtifactUpload): ArtifactUpload {
     const path = checkArtifactPath(upload.path);
     const contentType = upload.contentType || 'application/octet-stream';
     if (!CONTENT_TYPE_PATTERN.test(contentType)) {

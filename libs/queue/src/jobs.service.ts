@@ -173,9 +173,18 @@ export class JobsService {
     return this.jobs.executions(id);
   }
 
-  async logs(id: string, afterId: string, limit: number): Promise<StoredLogLine[]> {
-    await this.get(id);
-    return this.jobs.logLines(id, afterId, limit);
+  /**
+   * Log lines after `afterId`, with the job's status read first: a job's lines are written
+   * no later than its end, so a follower that sees a final status and no new lines has
+   * seen them all.
+   */
+  async logs(
+    id: string,
+    afterId: string,
+    limit: number,
+  ): Promise<{ status: JobStatus; lines: StoredLogLine[] }> {
+    const { status } = await this.get(id);
+    return { status, lines: await this.jobs.logLines(id, afterId, limit) };
   }
 
   async topics(): Promise<{ topic: string; counts: Partial<Record<JobStatus, number>> }[]> {

@@ -111,19 +111,17 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
 
   /** Resolves with the step once it has ended, or with its current state when `signal` aborts. */
   async waitForEnd(step: Job, signal?: AbortSignal): Promise<Job> {
-    let current = step;
-    while (!isTerminal(current.status) && !signal?.aborted) {
-      const next = this.waiter.nextChange(current.id, signal);
+    for (;;) {
+      // Listen before reading, so that an end between the read and the wait wakes us.
+      const next = this.waiter.nextChange(step.id, signal);
       try {
-        current = await this.jobs.get(current.id);
-        if (isTerminal(current.status) || signal?.aborted) break;
+        const current = await this.jobs.get(step.id);
+        if (isTerminal(current.status) || signal?.aborted) return current;
         await next.changed;
-        current = await this.jobs.get(current.id);
       } finally {
         next.cancel();
       }
     }
-    return current;
   }
 
   /** How an ended step ended: its last attempt's exit code and output. */

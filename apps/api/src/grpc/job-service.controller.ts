@@ -185,15 +185,6 @@ export class JobServiceController {
     }
     const header = first.value.header;
     const { job, attempt } = await this.auth.authorize(call.metadata, header.jobId);
-    // Checked before the first chunk is read: a refused upload costs no bytes.
-    const upload = this.artifacts.checkUpload({
-      jobId: job.id,
-      attempt,
-      path: header.path,
-      contentType: header.contentType,
-      size: Number(header.size),
-      sha256: header.sha256 || undefined,
-    });
     async function* chunks(): AsyncGenerator<Buffer> {
       for (;;) {
         const next = await messages.next();
@@ -206,7 +197,19 @@ export class JobServiceController {
         yield next.value.chunk;
       }
     }
-    const artifact = await this.artifacts.upload(upload, Readable.from(chunks()));
+    // upload() checks the header before it reads the first chunk: a refused upload costs
+    // no bytes.
+    const artifact = await this.artifacts.upload(
+      {
+        jobId: job.id,
+        attempt,
+        path: header.path,
+        contentType: header.contentType,
+        size: Number(header.size),
+        sha256: header.sha256 || undefined,
+      },
+      Readable.from(chunks()),
+    );
     return { artifactId: artifact.id, size: artifact.size, sha256: artifact.sha256 };
   }
 }

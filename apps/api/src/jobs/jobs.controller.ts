@@ -95,27 +95,31 @@ export class JobsController {
     @Res() res: Response,
   ) {
     const limit = query.limit ?? 1000;
-    let after = query.after ?? '0';
-    let lines = await this.jobs.logs(id, after, limit);
+    // A reconnecting follower resumes after the last line it saw.
+    const resumeFrom = query.follow === 'true' ? req.header('last-event-id') : undefined;
+    let after = resumeFrom ?? query.after ?? '0';
+    let page = await this.jobs.logs(id, after, limit);
     if (query.follow !== 'true') {
       res.json({
-        lines: lines.map(logLineView),
-        nextAfter: lines.length > 0 ? lines[lines.length - 1]!.id : after,
+        lines: page.lines.map(logLineView),
+        nextAfter: page.lines.at(-1)?.id ?? after,
       });
       return;
     }
     const stream = openSse(req, res);
-    after = req.header('last-event-id') ?? after;
-    while (!stream.closed) {
-      // The status is read before the lines: a job's lines are written no later than its end.
-      const { status } = await this.jobs.get(id);
-      lines = await this.jobs.logs(id, after, limit);
-      for (const line of lines) stream.send({ id: line.id, type: 'line', data: logLineView(line) });
-      if (lines.length > 0) after = lines[lines.length - 1]!.id;
-      else if (isTerminal(status)) {
-        stream.send({ type: 'end', data: { status } });
+    for (;;) {
+      for (const line of page.lines) {
+        stream.send({ id: line.id, type: 'line', data: logLineView(line) });
+      }
+      after = page.lines.at(-1)?.id ?? after;
+      if (page.lines.length === 0 && isTerminal(page.status)) {
+        stream.send({ type: 'end', data: { status: page.status } });
         stream.end();
-      } else await stream.pause(FOLLOW_POLL_MS);
+        return;
+      }
+      if (page.lines.length === 0) await stream.pause(FOLLOW_POLL_MS);
+      if (stream.closed) return;
+      page = await this.jobs.logs(id, after, limit);
     }
   }
 }

@@ -127,7 +127,7 @@ async function followLogs(api: ApiClient, id: string, json: boolean): Promise<vo
         ended = true;
         return;
       }
-      const line = json ? JSON.stringify(data) : data.stream === 'stderr' ? data.line : data.line;
+      const line = json ? JSON.stringify(data) : data.line;
       (data.stream === 'stderr' && !json ? process.stderr : process.stdout).write(`${line}\n`);
     },
   });
