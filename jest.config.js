@@ -12,7 +12,11 @@ module.exports = {
   // Transpile only: type checking is `npm run typecheck`'s job, and doing it here would
   // make every test file pay for the whole program.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }] },
-  moduleNameMapper: { '^@danube/(.*)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    // The REST client alone, for the CLI (without the gRPC half of the SDK).
+    '^@danube/sdk/rest-client$': '<rootDir>/libs/sdk/src/rest-client',
+    '^@danube/(.*)$': '<rootDir>/libs/$1/src',
+  },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/support/json-summary-reporter.js'],

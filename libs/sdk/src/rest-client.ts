@@ -37,11 +37,22 @@ export class DanubeApiError extends Error {
   }
 }
 
+/** The API could not be reached at all (nothing listening, DNS, network). */
+export class DanubeUnreachableError extends Error {
+  constructor(
+    readonly baseUrl: string,
+    readonly reason: string,
+  ) {
+    super(`cannot reach the Danube API at ${baseUrl} (${reason})`);
+    this.name = 'DanubeUnreachableError';
+  }
+}
+
 const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'];
 
 /** The REST API from a program: submit jobs, read them, wait for them, read their logs. */
 export class DanubeClient {
-  private readonly baseUrl: string;
+  readonly baseUrl: string;
 
   constructor(baseUrl: string = process.env.DANUBE_API_URL ?? 'http://127.0.0.1:3000') {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
@@ -90,22 +101,56 @@ export class DanubeClient {
     }
   }
 
-  private async request<T = JobView>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  /** Any endpoint: the parsed JSON answer, or DanubeApiError / DanubeUnreachableError. */
+  async request<T = JobView>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, path, body);
     const text = await response.text();
-    const parsed: unknown = text === '' ? null : JSON.parse(text);
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // not JSON (a proxy's error page, say): keep the text
+    }
     if (!response.ok) {
-      const message = (parsed as { message?: string } | null)?.message ?? response.statusText;
+      const message = (parsed as { message?: string } | null)?.message ?? text;
       throw new DanubeApiError(
         response.status,
-        `${method} ${path}: ${response.status} ${message}`,
+        `${method} ${path}: ${response.status} ${message || response.statusText}`,
         parsed,
       );
     }
     return parsed as T;
+  }
+
+  /** A GET whose body the caller reads as it arrives (Server-Sent Events). */
+  async stream(path: string): Promise<Response> {
+    const response = await this.send('GET', path);
+    if (!response.ok) {
+      const text = await response.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        // not JSON: the text as it is
+      }
+      throw new DanubeApiError(response.status, `GET ${path}: ${response.status} ${message}`, text);
+    }
+    return response;
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new DanubeUnreachableError(
+        this.baseUrl,
+        cause?.code ?? cause?.message ?? String(error),
+      );
+    }
   }
 }
