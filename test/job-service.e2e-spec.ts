@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { DanubeClient } from '../libs/sdk/src/rest-client';
 import { JobTokens, Keyring } from '../libs/secrets/src';
-import { http } from './support/api';
+import { http, jobEnded } from './support/api';
 import { startApiProcess, type ApiProcess } from './support/api-process';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
 import { jobServiceClient } from './support/job-service-client';
@@ -46,17 +46,7 @@ async function submit(job: object): Promise<string> {
   return body.id;
 }
 
-function ended(id: string, timeoutMs = 60_000) {
-  return waitFor(
-    `job ${id} to end`,
-    async () => {
-      const { body } = await http('GET', `${api.url}/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'timed_out', 'cancelled'].includes(body.status) ? body : null;
-    },
-    timeoutMs,
-    100,
-  );
-}
+const ended = (id: string, timeoutMs?: number) => jobEnded(api.url, id, timeoutMs);
 
 /** Every file under the artifact store, partial uploads included. */
 function storedFiles(): string[] {

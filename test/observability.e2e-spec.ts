@@ -1,5 +1,5 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { startApi, http, type TestApi } from './support/api';
+import { startApi, http, jobEnded, type TestApi } from './support/api';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
 import { readSse } from './support/sse';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -63,12 +63,7 @@ function labelKey(labels: Record<string, string>): string {
 const delta = (before: Samples, after: Samples, key: string) =>
   (after.get(key) ?? 0) - (before.get(key) ?? 0);
 
-async function ended(id: string) {
-  return waitFor(`job ${id} to end`, async () => {
-    const { body } = await http('GET', `${api.url}/v1/jobs/${id}`);
-    return ['succeeded', 'failed', 'timed_out', 'cancelled'].includes(body.status) ? body : null;
-  });
-}
+const ended = (id: string) => jobEnded(api.url, id);
 
 it('/metrics on the API and the executor parse as Prometheus text, and the counters move by exactly the jobs run', async () => {
   const [apiBefore, executorBefore] = [await scrape(api.url), await scrape(executor.url)];

@@ -7,6 +7,7 @@ import { ApiModule } from '../../apps/api/src/api.module';
 import { createApiApp, listenApi } from '../../apps/api/src/create-api-app';
 import { freePort } from '../../libs/db/src';
 import { Keyring } from '../../libs/secrets/src';
+import { waitFor } from './wait-for';
 
 export interface TestApi {
   url: string;
@@ -81,4 +82,19 @@ export async function http<T = any>(
     // not JSON: keep the text
   }
   return { status: response.status, body: parsed as T };
+}
+
+/** Polls GET /v1/jobs/:id until the job has ended; resolves with it. */
+export function jobEnded(apiUrl: string, id: string, timeoutMs = 60_000): Promise<any> {
+  return waitFor(
+    `job ${id} to end`,
+    async () => {
+      const { body } = await http('GET', `${apiUrl}/v1/jobs/${id}`);
+      return ['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'].includes(body.status)
+        ? body
+        : null;
+    },
+    timeoutMs,
+    100,
+  );
 }
