@@ -35,11 +35,11 @@ function service(pool: Pool): JobsService {
   });
 }
 
-function executor(
+async function executor(
   pool: Pool,
   databaseUrl: string,
   env: Record<string, string> = {},
-): ExecutorService {
+): Promise<ExecutorService> {
   const options = loadExecutorOptions({
     DANUBE_RUNTIME: 'inline',
     EXECUTOR_TOPICS: TOPIC,
@@ -50,12 +50,13 @@ function executor(
     ...env,
   });
   // Metrics are recorded as in production: their cost is part of what is measured.
+  const metrics = new DanubeMetrics();
   return new ExecutorService({
     pool,
     databaseUrl,
     options,
-    runtime: createRuntime(options),
-    metrics: new DanubeMetrics(),
+    runtime: await createRuntime(options, metrics),
+    metrics,
   });
 }
 
@@ -85,7 +86,7 @@ export const danube: BenchSystem = {
     await migrate({ databaseUrl });
     const pool = createPool({ databaseUrl, max: 6 });
     await enqueueAll(service(pool), jobs, 1000);
-    const worker = executor(pool, databaseUrl);
+    const worker = await executor(pool, databaseUrl);
     const started = process.hrtime.bigint();
     await worker.start();
     while (!(await drained(pool))) await new Promise((r) => setTimeout(r, 5));
@@ -112,7 +113,7 @@ export const danube: BenchSystem = {
   async latency(databaseUrl, { jobs, gapMs }) {
     await migrate({ databaseUrl });
     const pool = createPool({ databaseUrl, max: 6 });
-    const worker = executor(pool, databaseUrl, {
+    const worker = await executor(pool, databaseUrl, {
       EXECUTOR_BATCH_SIZE: '10',
       EXECUTOR_CONCURRENCY: '50',
     });
@@ -272,7 +273,7 @@ export const danubeFleet: FleetSystem = {
     }
 
     await enqueueAll(jobsService, jobs - 1000, 1000);
-    const worker = executor(pool, databaseUrl);
+    const worker = await executor(pool, databaseUrl);
     const started = process.hrtime.bigint();
     await worker.start();
     while (!(await drained(pool))) await sleep(5);

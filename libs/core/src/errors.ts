@@ -44,3 +44,9 @@ export class InvalidTransitionError extends DanubeError {
     });
   }
 }
+
+/**
+ * A job that cannot run as specified on this executor (a secret it maps is missing, no
+ * image for a container runtime): the attempt fails as permanent, not worth retrying.
+ */
+export class JobSpecError extends Error {}

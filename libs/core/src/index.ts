@@ -4,6 +4,7 @@ export * from './job';
 export * from './job-status';
 export * from './job-state-machine';
 export * from './outcome';
+export * from './resources';
 export * from './retry-policy';
 export * from './task-class';
 export * from './config';

@@ -1,5 +1,6 @@
 import type { ErrorCategory } from './error-category';
 import type { JobStatus } from './job-status';
+import type { ResourceHints } from './resources';
 import type { TaskClass } from './task-class';
 
 export interface BackoffPolicy {
@@ -23,6 +24,8 @@ export interface JobSpec {
   secrets?: string[];
   /** Environment variable -> secret name, injected by the runtime; each one is in `secrets`. */
   secretEnv?: Record<string, string>;
+  /** Compute asked for, over the task class's defaults (Kubernetes runtime). */
+  resources?: ResourceHints;
 }
 
 /** A job as a client asks for it; defaults are filled in by the queue. */
@@ -38,6 +41,7 @@ export interface NewJob {
   noRetryExitCodes?: number[];
   secrets?: string[];
   secretEnv?: Record<string, string>;
+  resources?: ResourceHints;
   priority?: number;
   runAt?: Date;
   idempotencyKey?: string;

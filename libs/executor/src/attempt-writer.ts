@@ -71,6 +71,14 @@ export class AttemptWriter {
     });
   }
 
+  /** Lets go of a running attempt that outlives this executor (see HAND_OVER_ATTEMPT). */
+  async handOver(id: string, leaseToken: string): Promise<boolean> {
+    await this.drain();
+    const topic = await new JobsRepository(this.pool).handOver(id, leaseToken);
+    if (topic) this.onQueued([topic]);
+    return topic !== null;
+  }
+
   log(line: LogLine): void {
     if (this.logs.length >= MAX_BUFFERED_LOG_LINES) {
       this.logs.shift();

@@ -3,9 +3,14 @@ import { join } from 'node:path';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { loadConfig } from '@danube/core';
+import {
+  readRuntimeDocument,
+  validateRuntimeOptions,
+  type KubernetesRuntimeOptions,
+} from '@danube/runtime';
 import { loadKeyring, type Keyring } from '@danube/secrets';
 
-export const RUNTIME_NAMES = ['process', 'inline'] as const;
+export const RUNTIME_NAMES = ['process', 'kubernetes', 'inline'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
 /** The executor's environment, one property per variable; validated at start. */
@@ -101,6 +106,39 @@ export class ExecutorEnv {
   @IsOptional()
   @IsString()
   DANUBE_SECRET_KEY?: string;
+
+  // ---- the kubernetes runtime ----
+
+  /** Where attempts' Jobs are created. */
+  @Matches(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+    message: 'K8S_NAMESPACE must be a Kubernetes namespace name (lowercase letters, digits, -)',
+  })
+  K8S_NAMESPACE = 'danube-jobs';
+
+  /** true: the pod's service account; false: KUBECONFIG or ~/.kube/config. */
+  @IsIn(['true', 'false'], { message: 'K8S_IN_CLUSTER must be true or false' })
+  K8S_IN_CLUSTER = 'false';
+
+  @IsString()
+  @Matches(/^\S+$/, { message: 'OUTPUT_COLLECTOR_IMAGE must be an image name' })
+  OUTPUT_COLLECTOR_IMAGE = 'danube:0.1.0';
+
+  /** host:port of the JobService as pods reach it; default DANUBE_GRPC_ADDRESS. */
+  @IsOptional()
+  @Matches(/^[^\s/]+:\d{1,5}$/, {
+    message: 'API_SERVICE_URL must be host:port of the JobService, such as danube-api.danube:9000',
+  })
+  API_SERVICE_URL?: string;
+
+  /** A YAML or JSON file: task classes, per-topic pod overrides (see README). */
+  @IsOptional()
+  @IsString()
+  K8S_RUNTIME_CONFIG?: string;
+
+  /** The same document inline. */
+  @IsOptional()
+  @IsString()
+  K8S_RUNTIME_CONFIG_JSON?: string;
 }
 
 /** What the executor runs with, after defaults and derived values. */
@@ -125,6 +163,8 @@ export interface ExecutorOptions {
   httpHost: string;
   /** null without DANUBE_SECRET_KEY: jobs get no DANUBE_JOB_TOKEN and cannot use secrets. */
   keyring: Keyring | null;
+  /** Set when runtime is kubernetes. */
+  kubernetes: KubernetesRuntimeOptions | null;
 }
 
 export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): ExecutorOptions {
@@ -137,6 +177,7 @@ export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): Execu
       `invalid configuration: EXECUTOR_HEARTBEAT_MS (${heartbeatMs}) must be shorter than EXECUTOR_LEASE_MS (${e.EXECUTOR_LEASE_MS}), or leases expire between renewals`,
     );
   }
+  const keyring = loadKeyring(e.DANUBE_SECRET_KEY);
   return {
     instanceId: e.EXECUTOR_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     topics,
@@ -155,6 +196,47 @@ export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): Execu
     httpPort: e.EXECUTOR_HTTP_PORT,
     httpHost: e.EXECUTOR_HTTP_HOST,
     apiUrl: e.DANUBE_API_URL,
-    keyring: loadKeyring(e.DANUBE_SECRET_KEY),
+    keyring,
+    kubernetes: e.DANUBE_RUNTIME === 'kubernetes' ? kubernetesOptions(e, topics, keyring) : null,
   };
+}
+
+function kubernetesOptions(
+  e: ExecutorEnv,
+  servedTopics: string[] | null,
+  keyring: Keyring | null,
+): KubernetesRuntimeOptions {
+  if (!keyring) {
+    throw new Error(
+      "invalid configuration: DANUBE_RUNTIME=kubernetes needs DANUBE_SECRET_KEY (the same as the API's): the output-collector uploads with job tokens signed by it",
+    );
+  }
+  let document;
+  try {
+    document = readRuntimeDocument(e.K8S_RUNTIME_CONFIG, e.K8S_RUNTIME_CONFIG_JSON);
+  } catch (error) {
+    throw new Error(`invalid configuration: ${(error as Error).message}`);
+  }
+  const { defaults = {} } = document;
+  const options: KubernetesRuntimeOptions = {
+    namespace: e.K8S_NAMESPACE,
+    inCluster: e.K8S_IN_CLUSTER === 'true',
+    collectorImage: e.OUTPUT_COLLECTOR_IMAGE,
+    grpcAddress: e.API_SERVICE_URL ?? e.DANUBE_GRPC_ADDRESS,
+    apiUrl: e.DANUBE_API_URL,
+    defaultImage: defaults.image ?? null,
+    ttlSecondsAfterFinished: defaults.ttlSecondsAfterFinished ?? 3600,
+    terminationGracePeriodSeconds: defaults.terminationGracePeriodSeconds ?? 60,
+    unschedulableTimeoutSeconds: defaults.unschedulableTimeoutSeconds ?? 300,
+    defaults: { pod: defaults.pod, grpcAddress: defaults.grpcAddress },
+    taskClasses: document.taskClasses ?? {},
+    topics: document.topics ?? {},
+    servedTopics,
+  };
+  try {
+    validateRuntimeOptions(options);
+  } catch (error) {
+    throw new Error(`invalid configuration: ${(error as Error).message}`);
+  }
+  return options;
 }

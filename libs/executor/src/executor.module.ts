@@ -39,12 +39,12 @@ export class ExecutorModule {
         {
           provide: ExecutorService,
           inject: [PG_POOL, DanubeMetrics],
-          useFactory: (pool: Pool, metrics: DanubeMetrics) =>
+          useFactory: async (pool: Pool, metrics: DanubeMetrics) =>
             new ExecutorService({
               pool,
               databaseUrl,
               options,
-              runtime: createRuntime(options),
+              runtime: await createRuntime(options, metrics),
               metrics,
             }),
         },

@@ -1,4 +1,4 @@
-import type { ClaimedJob } from '@danube/core';
+import { JobSpecError, type ClaimedJob } from '@danube/core';
 import { workflowsSql } from '@danube/dag';
 import { JobTokens, SecretsService, type Keyring } from '@danube/secrets';
 import type { Pool } from 'pg';
@@ -9,9 +9,6 @@ export interface AttemptEnvironment {
   /** Secret values injected into env: masked wherever the attempt's output is stored. */
   secretValues: string[];
 }
-
-/** A job that cannot run as specified (a secret it maps is missing): not worth retrying. */
-export class JobSpecError extends Error {}
 
 export interface JobEnvironmentOptions {
   pool: Pool;

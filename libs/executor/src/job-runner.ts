@@ -1,9 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { judgeAttempt, type ClaimedJob, type Outcome } from '@danube/core';
+import { JobSpecError, judgeAttempt, type ClaimedJob, type Outcome } from '@danube/core';
 import type { AttemptFinish } from '@danube/queue';
-import type { AttemptContext, RunHandle, Runtime, StopReason } from '@danube/runtime';
+import {
+  stoppedOutcome,
+  type AttemptContext,
+  type RunHandle,
+  type Runtime,
+  type StopReason,
+} from '@danube/runtime';
 import type { AttemptWriter } from './attempt-writer';
-import { JobSpecError, type AttemptEnvironment } from './job-environment';
+import type { AttemptEnvironment } from './job-environment';
 
 /** Log lines stored per attempt; past that, one line says the rest was cut. */
 const MAX_LOG_LINES_PER_ATTEMPT = 10_000;
@@ -28,6 +34,8 @@ export class JobRunner {
   private readonly logger = new Logger(JobRunner.name);
   private handle: RunHandle | null = null;
   private stopReason: StopReason | null = null;
+  /** The runtime's ref was stored before the attempt started (runtime.refFor). */
+  private refStoredFirst = false;
   private logLines = 0;
   /** Secret values given to the attempt: masked in everything stored of its output. */
   private secretValues: string[] = [];
@@ -67,6 +75,25 @@ export class JobRunner {
       const { env, secretValues } = await this.hooks.envFor(job);
       context.env = { ...this.extraEnv, ...env };
       this.secretValues = secretValues;
+      if (!job.runtimeRef && this.runtime.refFor) {
+        // Stored before the attempt starts: if this executor dies while starting it, the
+        // next one adopts that attempt (creating it if need be) rather than starting another.
+        const ref = this.runtime.refFor(context);
+        const { held, cancelRequested } = await this.writer.start({
+          id: job.id,
+          leaseToken: job.leaseToken,
+          startedAt,
+          runtimeRef: ref,
+        });
+        if (!held) return;
+        if (cancelRequested) {
+          await this.record(startedAt, stoppedOutcome('cancelled', job.timeoutSeconds), ref);
+          return;
+        }
+        job.runtimeRef = ref;
+        job.startedAt = startedAt;
+        this.refStoredFirst = true;
+      }
       if (job.runtimeRef) {
         handle = await this.runtime.adopt(job.runtimeRef, context);
         if (!handle) {
@@ -93,19 +120,43 @@ export class JobRunner {
           category: error instanceof JobSpecError ? 'permanent' : 'infra',
           message: `could not start the attempt: ${errorMessage(error)}`,
         },
-        null,
+        job.runtimeRef,
       );
       return;
     }
     this.handle = handle;
     if (this.stopReason) void handle.stop(this.stopReason);
-    if (!job.runtimeRef) this.hooks.started(startedAt);
+    const adopted = job.runtimeRef !== null && !this.refStoredFirst;
+    if (!adopted) this.hooks.started(startedAt);
     this.logger.debug({
       ...this.logFields(),
       runtime_ref: handle.ref,
-      msg: `job ${job.id} attempt ${this.attempt} ${job.runtimeRef ? 'adopted' : 'started'}`,
+      msg: `job ${job.id} attempt ${this.attempt} ${adopted ? 'adopted' : 'started'}`,
     });
 
+    if (!this.refStoredFirst) this.markRunning(handle, startedAt);
+    const runningSince =
+      job.runtimeRef && job.startedAt ? job.startedAt.getTime() : startedAt.getTime();
+    const timeoutMs = Math.max(0, runningSince + job.timeoutSeconds * 1000 - Date.now());
+    const timer = setTimeout(() => this.stop('timeout'), timeoutMs);
+    const outcome = await handle.wait();
+    clearTimeout(timer);
+    if (this.stopReason === 'shutdown' && handle.keepsRunning) {
+      await this.handOver();
+      return;
+    }
+    const recorded = await this.record(
+      startedAt,
+      outcome,
+      handle.ref,
+      this.redact(handle.stderrTail()),
+    );
+    if (recorded) await handle.release?.();
+  }
+
+  /** claimed -> running with the attempt's ref; stops the attempt if the job is no longer ours. */
+  private markRunning(handle: RunHandle, startedAt: Date): void {
+    const { job } = this;
     void this.writer
       .start({
         id: job.id,
@@ -117,14 +168,17 @@ export class JobRunner {
         if (!held) this.stop('lease_lost');
         else if (cancelRequested) this.stop('cancelled');
       });
+  }
 
-    const runningSince =
-      job.runtimeRef && job.startedAt ? job.startedAt.getTime() : startedAt.getTime();
-    const timeoutMs = Math.max(0, runningSince + job.timeoutSeconds * 1000 - Date.now());
-    const timer = setTimeout(() => this.stop('timeout'), timeoutMs);
-    const outcome = await handle.wait();
-    clearTimeout(timer);
-    await this.record(startedAt, outcome, handle.ref, this.redact(handle.stderrTail()));
+  /** Shutting down with an attempt that runs on without us: the next executor adopts it. */
+  private async handOver(): Promise<void> {
+    const handedOver = await this.writer.handOver(this.job.id, this.job.leaseToken);
+    this.logger.log({
+      ...this.logFields(),
+      msg: handedOver
+        ? `job ${this.job.id} attempt ${this.attempt} keeps running; handed over for another executor to adopt`
+        : `job ${this.job.id} attempt ${this.attempt} keeps running; its lease was already gone`,
+    });
   }
 
   private async record(
@@ -132,14 +186,14 @@ export class JobRunner {
     outcome: Outcome,
     runtimeRef: string | null,
     stderrTail = '',
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { job } = this;
     if (this.stopReason === 'lease_lost') {
       this.logger.warn({
         ...this.logFields(),
         msg: `job ${job.id} attempt ${this.attempt}: lease taken over; its result is left to the new holder`,
       });
-      return;
+      return false;
     }
     const finishedAt = new Date();
     const verdict =
@@ -194,6 +248,7 @@ export class JobRunner {
       this.hooks.recorded(finish);
       if (verdict.status === 'queued') this.hooks.retryScheduled(verdict.retryAt);
     }
+    return recorded;
   }
 
   private log(stream: 'stdout' | 'stderr', line: string): void {

@@ -1,8 +1,12 @@
-import { InlineRuntime, ProcessRuntime, type Runtime } from '@danube/runtime';
+import type { DanubeMetrics } from '@danube/observability';
+import { InlineRuntime, KubernetesRuntime, ProcessRuntime, type Runtime } from '@danube/runtime';
 import type { ExecutorOptions } from './executor.config';
 
-/** The runtime DANUBE_RUNTIME names. */
-export function createRuntime(options: ExecutorOptions): Runtime {
+/** The runtime DANUBE_RUNTIME names, connected and ready to start attempts. */
+export async function createRuntime(
+  options: ExecutorOptions,
+  metrics: DanubeMetrics,
+): Promise<Runtime> {
   switch (options.runtime) {
     case 'process':
       return new ProcessRuntime({
@@ -12,5 +16,9 @@ export function createRuntime(options: ExecutorOptions): Runtime {
       });
     case 'inline':
       return new InlineRuntime();
+    case 'kubernetes':
+      return KubernetesRuntime.connect(options.kubernetes!, (verb, code, seconds) =>
+        metrics.kubernetesRequests.labels(verb, String(code)).observe(seconds),
+      );
   }
 }

@@ -360,6 +360,15 @@ export class JobsRepository {
     }));
   }
 
+  /** Puts a running attempt back in the queue for adoption; the topic, or null if not held. */
+  async handOver(id: string, leaseToken: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ topic: string }>(sql.HAND_OVER_ATTEMPT, [
+      id,
+      leaseToken,
+    ]);
+    return rows[0]?.topic ?? null;
+  }
+
   /** Cancels a job that has not started, or asks its lease holder to; null if not cancellable. */
   async cancel(id: string): Promise<Job | null> {
     const { rows } = await this.pool.query<JobRow>(sql.CANCEL_JOB, [

@@ -12,6 +12,7 @@ import {
   SECRET_NAME_RULE,
   TASK_CLASS_LIMITS,
   isTerminal,
+  resourceHintsProblem,
   type Job,
   type JobStatus,
   type NewJob,
@@ -259,6 +260,10 @@ export class JobsService {
       if (job.env && variable in job.env)
         throw invalidField(`${field}secretEnv.${variable}`, `is also set in ${field}env; keep one`);
     }
+    if (job.resources !== undefined) {
+      const problem = resourceHintsProblem(job.resources);
+      if (problem) throw invalidField(`${field}resources${problem[0]}`, problem[1]);
+    }
     const backoff = { ...DEFAULT_BACKOFF, ...job.backoff };
     if (backoff.maxSeconds < backoff.initialSeconds) {
       throw invalidField(
@@ -284,6 +289,7 @@ export class JobsService {
         maxAttempts,
         ...(secrets.length > 0 && { secrets }),
         ...(job.secretEnv && Object.keys(job.secretEnv).length > 0 && { secretEnv: job.secretEnv }),
+        ...(job.resources !== undefined && { resources: job.resources }),
       },
       labels: job.labels ?? {},
       idempotency_key: job.idempotencyKey ?? null,

@@ -199,6 +199,21 @@ export const REAP_EXPIRED_LEASES = `
   WHERE j.id = e.id
   RETURNING j.id, j.topic, j.status, j.workflow_id, j.parent_job_id`;
 
+/**
+ * An executor shutting down lets go of an attempt that runs on without it (a Kubernetes
+ * Job): back to the queue at once, keeping attempts and runtime_ref, so that the next
+ * claimer adopts the running attempt instead of waiting for the lease to expire.
+ */
+export const HAND_OVER_ATTEMPT = `
+  UPDATE danube.jobs j SET
+    status = 'queued',
+    run_at = now(),
+    lease_owner = NULL,
+    lease_token = NULL,
+    lease_expires_at = NULL
+  WHERE j.id = $1 AND j.lease_token = $2 AND j.status = 'running' AND j.runtime_ref IS NOT NULL
+  RETURNING j.topic`;
+
 /** A job that never ran is cancelled at once; a leased one gets a cancel request. */
 export const CANCEL_JOB = `
   UPDATE danube.jobs j SET

@@ -24,11 +24,24 @@ export interface RunHandle {
   stop(reason: StopReason): Promise<void>;
   /** The last bytes the attempt wrote to stderr, for the execution record. */
   stderrTail(): string;
+  /**
+   * true: the attempt runs on without this executor (a Kubernetes Job), so stopping it for
+   * a shutdown or a lost lease only lets go of it, for another executor to adopt.
+   */
+  readonly keepsRunning?: boolean;
+  /** Called once the attempt's end is recorded: frees what it still holds (its Job). */
+  release?(): Promise<void>;
 }
 
 /** Something that runs attempts: a local process, a Kubernetes Job, or nothing at all. */
 export interface Runtime {
   readonly name: string;
+  /**
+   * Where the attempt will run, known before it starts (a Job's name is fixed by job and
+   * attempt). The executor stores it first, so an executor that dies while starting the
+   * attempt leaves a reference that its successor adopts instead of starting a second run.
+   */
+  refFor?(context: AttemptContext): string;
   /** Starts the attempt; idempotent per (job, attempt). */
   start(context: AttemptContext): Promise<RunHandle>;
   /** Re-attaches to an attempt started by an executor that is gone; null if it cannot. */

@@ -8,6 +8,7 @@ import {
   IsInt,
   IsISO8601,
   IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -22,6 +23,7 @@ import {
   type Job,
   type JobStatus,
   type NewJob,
+  type ResourceHints,
   type TaskClass,
 } from '@danube/core';
 import type { Execution, StoredLogLine } from '@danube/queue';
@@ -151,6 +153,20 @@ export class CreateJobDto {
   @IsStringRecord()
   secretEnv?: Record<string, string>;
 
+  @ApiPropertyOptional({
+    description:
+      'Compute for each attempt (Kubernetes runtime), over the task class defaults: cpu, memory, ephemeral-storage as Kubernetes quantities',
+    type: 'object',
+    properties: {
+      requests: { type: 'object', additionalProperties: { type: 'string' } },
+      limits: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+    example: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+  })
+  @IsOptional()
+  @IsObject({ message: 'resources must be an object with requests and/or limits' })
+  resources?: ResourceHints;
+
   @ApiPropertyOptional({ description: 'Higher runs first', default: 0 })
   @IsOptional()
   @IsInt()
@@ -239,6 +255,7 @@ export function toNewJob(dto: CreateJobDto): NewJob {
     noRetryExitCodes: dto.noRetryExitCodes,
     secrets: dto.secrets,
     secretEnv: dto.secretEnv,
+    resources: dto.resources,
     priority: dto.priority,
     runAt: dto.runAt === undefined ? undefined : new Date(dto.runAt),
     idempotencyKey: dto.idempotencyKey,
@@ -265,6 +282,7 @@ export function jobView(job: Job) {
     noRetryExitCodes: job.spec.noRetryExitCodes,
     secrets: job.spec.secrets ?? [],
     secretEnv: job.spec.secretEnv ?? {},
+    resources: job.spec.resources ?? null,
     labels: job.labels,
     idempotencyKey: job.idempotencyKey,
     progress: job.progress,

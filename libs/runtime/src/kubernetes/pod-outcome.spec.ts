@@ -1,0 +1,235 @@
+import type { V1ContainerStatus, V1Pod } from './kubernetes-types';
+import { readJobConditions, readPod } from './pod-outcome';
+
+const NOW = Date.parse('2026-01-01T12:00:00Z');
+const TIMEOUT_MS = 60_000;
+
+function terminated(name: string, exitCode: number, extra: object = {}): V1ContainerStatus {
+  return {
+    name,
+    image: 'busybox:1.36',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', ...extra } },
+  };
+}
+
+function pod(status: V1Pod['status'], metadata: V1Pod['metadata'] = {}): V1Pod {
+  return { metadata: { name: 'danube-1-1-abcde', ...metadata }, status };
+}
+
+const collectorDone = terminated('output-collector', 0);
+
+describe('reading an attempt from its pod', () => {
+  it('succeeds when the job container exits 0 and the collector delivered', () => {
+    const reading = readPod(
+      pod({
+        phase: 'Succeeded',
+        containerStatuses: [terminated('main', 0)],
+        initContainerStatuses: [collectorDone],
+      }),
+      false,
+      NOW,
+      TIMEOUT_MS,
+    );
+    expect(reading).toEqual({
+      kind: 'ended',
+      outcome: { kind: 'succeeded', exitCode: 0 },
+      deleteJob: false,
+    });
+  });
+
+  it('fails as transient with the exit code otherwise, and permanent when the command cannot run', () => {
+    const failed = (main: V1ContainerStatus) =>
+      readPod(
+        pod({ phase: 'Failed', containerStatuses: [main], initContainerStatuses: [collectorDone] }),
+        false,
+        NOW,
+        TIMEOUT_MS,
+      );
+    expect(failed(terminated('main', 3))).toMatchObject({
+      outcome: {
+        kind: 'failed',
+        category: 'transient',
+        exitCode: 3,
+        message: 'exited with code 3',
+      },
+    });
+    expect(failed(terminated('main', 127))).toMatchObject({
+      outcome: { category: 'permanent', exitCode: 127 },
+    });
+    expect(failed(terminated('main', 128, { reason: 'StartError' }))).toMatchObject({
+      outcome: { category: 'permanent' },
+    });
+  });
+
+  it('maps OOMKilled to oom', () => {
+    const reading = readPod(
+      pod({
+        phase: 'Failed',
+        containerStatuses: [terminated('main', 137, { reason: 'OOMKilled' })],
+        initContainerStatuses: [collectorDone],
+      }),
+      false,
+      NOW,
+      TIMEOUT_MS,
+    );
+    expect(reading).toMatchObject({
+      kind: 'ended',
+      outcome: { kind: 'failed', category: 'oom', exitCode: 137 },
+    });
+  });
+
+  it.each(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'])(
+    'maps %s to permanent and deletes the Job (it would wait forever)',
+    (reason) => {
+      const reading = readPod(
+        pod({
+          phase: 'Pending',
+          containerStatuses: [
+            {
+              name: 'main',
+              image: 'nope:1',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason, message: 'not found' } },
+            },
+          ],
+        }),
+        false,
+        NOW,
+        TIMEOUT_MS,
+      );
+      expect(reading).toMatchObject({
+        kind: 'ended',
+        deleteJob: true,
+        outcome: { kind: 'failed', category: 'permanent' },
+      });
+      expect((reading as { outcome: { message: string } }).outcome.message).toContain(
+        `image nope:1 cannot be pulled (${reason}): not found`,
+      );
+    },
+  );
+
+  it('maps eviction, node loss and preemption to infra', () => {
+    const evicted = readPod(
+      pod({ phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' }),
+      false,
+      NOW,
+      TIMEOUT_MS,
+    );
+    expect(evicted).toMatchObject({ kind: 'ended', outcome: { category: 'infra' } });
+    expect((evicted as { outcome: { message: string } }).outcome.message).toContain(
+      '(Evicted): The node was low on resource: memory.',
+    );
+    for (const reason of ['PreemptionByScheduler', 'DeletionByTaintManager']) {
+      const disrupted = readPod(
+        pod({
+          phase: 'Running',
+          conditions: [{ type: 'DisruptionTarget', status: 'True', reason, message: 'gone' }],
+        }),
+        false,
+        NOW,
+        TIMEOUT_MS,
+      );
+      expect(disrupted).toMatchObject({
+        kind: 'ended',
+        deleteJob: true,
+        outcome: { category: 'infra' },
+      });
+    }
+  });
+
+  it('fails as infra with the scheduler message only once the pod was unschedulable for the configured time', () => {
+    const unschedulable = (since: number) =>
+      pod({
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.',
+            lastTransitionTime: new Date(since),
+          },
+        ],
+      });
+    expect(readPod(unschedulable(NOW - 1000), false, NOW, TIMEOUT_MS)).toEqual({
+      kind: 'waiting',
+      unschedulable: {
+        since: NOW - 1000,
+        message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.',
+      },
+    });
+    const late = readPod(unschedulable(NOW - TIMEOUT_MS), false, NOW, TIMEOUT_MS);
+    expect(late).toMatchObject({ kind: 'ended', deleteJob: true, outcome: { category: 'infra' } });
+    expect((late as { outcome: { message: string } }).outcome.message).toContain(
+      'Insufficient nvidia.com/gpu',
+    );
+  });
+
+  it('reports lost outputs as infra when the job itself succeeded', () => {
+    const reading = readPod(
+      pod({
+        phase: 'Succeeded',
+        containerStatuses: [terminated('main', 0)],
+        initContainerStatuses: [
+          terminated('output-collector', 1, {
+            message: 'output-collector: could not reach the JobService at x:9000',
+          }),
+        ],
+      }),
+      false,
+      NOW,
+      TIMEOUT_MS,
+    );
+    expect(reading).toMatchObject({
+      kind: 'ended',
+      outcome: { kind: 'failed', category: 'infra' },
+    });
+    expect((reading as { outcome: { message: string } }).outcome.message).toBe(
+      'outputs lost: the output-collector exited with code 1: output-collector: could not reach the JobService at x:9000',
+    );
+  });
+
+  it('asks the Job when the pod is deleted or ends without the job container ending', () => {
+    expect(readPod(pod({ phase: 'Running' }), true, NOW, TIMEOUT_MS)).toEqual({ kind: 'ask-job' });
+    expect(readPod(pod({ phase: 'Failed' }), false, NOW, TIMEOUT_MS)).toEqual({ kind: 'ask-job' });
+    expect(
+      readPod(
+        pod({ phase: 'Running' }, { deletionTimestamp: new Date(NOW) }),
+        false,
+        NOW,
+        TIMEOUT_MS,
+      ),
+    ).toEqual({
+      kind: 'ask-job',
+    });
+    expect(readPod(pod({ phase: 'Running' }), false, NOW, TIMEOUT_MS)).toEqual({
+      kind: 'waiting',
+      unschedulable: null,
+    });
+  });
+
+  it('reads DeadlineExceeded on the Job as a timeout', () => {
+    const deadline = readJobConditions(
+      {
+        status: {
+          conditions: [
+            {
+              type: 'Failed',
+              status: 'True',
+              reason: 'DeadlineExceeded',
+              message: 'Job was active longer than specified deadline',
+            },
+          ],
+        },
+      },
+      30,
+    );
+    expect(deadline.kind).toBe('timed_out');
+    expect(readJobConditions(null, 30)).toMatchObject({ kind: 'failed', category: 'infra' });
+  });
+});
