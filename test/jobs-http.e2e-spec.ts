@@ -343,6 +343,24 @@ describe('bad input', () => {
       /topic must be 1-128 letters/,
     ],
     [
+      'resources that are not an object',
+      { topic: 'bad', command: 'true', resources: 'big' },
+      400,
+      /resources must be an object/,
+    ],
+    [
+      'a resource quantity that is not one',
+      { topic: 'bad', command: 'true', resources: { limits: { memory: 'lots' } } },
+      400,
+      /resources.limits.memory must be a Kubernetes quantity/,
+    ],
+    [
+      'a GPU count in resources',
+      { topic: 'bad', command: 'true', resources: { limits: { 'nvidia.com/gpu': '2' } } },
+      400,
+      /resources.limits.nvidia.com\/gpu cannot be set: the gpu task class gives each attempt exactly one GPU/,
+    ],
+    [
       'a NUL character in a value',
       { topic: 'bad', command: 'echo \u0000' },
       400,
@@ -354,6 +372,19 @@ describe('bad input', () => {
     const response = await http('POST', `${api.url}/v1/jobs`, body);
     expect(response.status).toBe(status);
     expect(response.body.message).toMatch(message);
+  });
+
+  it('keeps the resources a job asks for and shows them', async () => {
+    const resources = { requests: { cpu: '500m' }, limits: { memory: '2Gi' } };
+    const created = await http('POST', `${api.url}/v1/jobs`, {
+      topic: 'resources-shown',
+      command: 'true',
+      runAt: '2099-01-01T00:00:00Z',
+      resources,
+    });
+    expect(created.status).toBe(201);
+    const shown = await http('GET', `${api.url}/v1/jobs/${created.body.id}`);
+    expect(shown.body.resources).toEqual(resources);
   });
 
   it('an oversized body -> 413', async () => {
