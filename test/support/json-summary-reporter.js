@@ -11,6 +11,11 @@ class JsonSummaryReporter {
 
   onRunComplete(_contexts, results) {
     writeFileSync(join(this.rootDir, '.jest-results.json'), JSON.stringify(results));
+    // Jest prints nothing for a suite whose tests are all skipped; say which, and why
+    // (suites that need a Docker engine carry the reason in their title).
+    for (const file of results.testResults)
+      for (const test of file.testResults ?? file.assertionResults ?? [])
+        if (test.status === 'pending') process.stderr.write(`skipped: ${test.fullName}\n`);
   }
 }
 
