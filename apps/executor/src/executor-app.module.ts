@@ -1,12 +1,24 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DbModule } from '@danube/db';
 import { ExecutorModule, type ExecutorOptions } from '@danube/executor';
-import { ObservabilityModule, loggingModule, type LogLevel } from '@danube/observability';
+import {
+  DanubeMetrics,
+  ObservabilityModule,
+  loggingModule,
+  type LogLevel,
+} from '@danube/observability';
+import type { Runtime } from '@danube/runtime';
 
 /** The executor process: a pool, the claim loop and its runtime; HTTP only for /metrics and health. */
 @Module({})
 export class ExecutorAppModule {
-  static forRoot(options: ExecutorOptions, databaseUrl: string, logLevel: LogLevel): DynamicModule {
+  static forRoot(
+    options: ExecutorOptions,
+    databaseUrl: string,
+    logLevel: LogLevel,
+    runtime: Runtime,
+    metrics: DanubeMetrics,
+  ): DynamicModule {
     return {
       module: ExecutorAppModule,
       imports: [
@@ -16,8 +28,10 @@ export class ExecutorAppModule {
           max: 4,
           applicationName: `danube-executor-${options.instanceId}`,
         }),
-        ObservabilityModule.forRoot(),
-        ExecutorModule.forRoot(options, databaseUrl),
+        ObservabilityModule.forRoot(metrics, [
+          { name: `runtime:${runtime.name}`, problem: () => runtime.readiness?.() ?? null },
+        ]),
+        ExecutorModule.forRoot(options, databaseUrl, runtime),
       ],
     };
   }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { PG_POOL } from '@danube/db';
 import { DanubeMetrics } from '@danube/observability';
+import type { Runtime } from '@danube/runtime';
 import type { Pool } from 'pg';
 import type { ExecutorOptions } from './executor.config';
 import { ExecutorService } from './executor.service';
@@ -31,7 +32,8 @@ class ExecutorLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
 
 @Module({})
 export class ExecutorModule {
-  static forRoot(options: ExecutorOptions, databaseUrl: string): DynamicModule {
+  /** `runtime`: one made already (the executor app checks its readiness); else made here. */
+  static forRoot(options: ExecutorOptions, databaseUrl: string, runtime?: Runtime): DynamicModule {
     return {
       module: ExecutorModule,
       providers: [
@@ -44,7 +46,7 @@ export class ExecutorModule {
               pool,
               databaseUrl,
               options,
-              runtime: await createRuntime(options, metrics),
+              runtime: runtime ?? (await createRuntime(options, metrics)),
               metrics,
             }),
         },

@@ -46,6 +46,8 @@ export interface Runtime {
   start(context: AttemptContext): Promise<RunHandle>;
   /** Re-attaches to an attempt started by an executor that is gone; null if it cannot. */
   adopt(ref: string, context: AttemptContext): Promise<RunHandle | null>;
+  /** Why the runtime cannot take attempts now (its cluster unreachable), or null: readiness. */
+  readiness?(): string | null;
   /** Releases what the runtime holds (watches, clients); running attempts are not touched. */
   close(): Promise<void>;
 }

@@ -54,9 +54,10 @@ export class KubernetesRuntime implements Runtime {
     return new KubernetesRuntime(client, watch, options);
   }
 
-  /** Whether the pod watch is connected: the executor's readiness. */
-  get healthy(): boolean {
-    return this.watch.healthy;
+  readiness(): string | null {
+    return this.watch.healthy
+      ? null
+      : `the pod watch on ${this.client.server} is not connected; it reconnects with backoff`;
   }
 
   refFor(context: AttemptContext): string {
