@@ -14,6 +14,12 @@ export const SHARED_DIR = '/danube';
 export const MAIN_CONTAINER = 'main';
 export const COLLECTOR_CONTAINER = 'output-collector';
 export const COLLECTOR_ENTRY = '/app/dist/apps/output-collector/src/main.js';
+/**
+ * The collector writes this once it listens for SIGTERM. Its startupProbe waits for the
+ * file, and the kubelet starts the job's container only after a native sidecar's startup
+ * probe passed: a job that ends at once cannot end before the collector can hear it.
+ */
+export const COLLECTOR_READY_FILE = `${SHARED_DIR}/.collector-ready`;
 
 export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
@@ -180,7 +186,13 @@ export function buildJobManifest(input: ManifestInput, options: KubernetesRuntim
       DANUBE_RESULT_FILE: `${SHARED_DIR}/result.json`,
       // Done well inside the grace period the kubelet gives it after the job's container ends.
       COLLECTOR_DEADLINE_MS: String(Math.max(5, options.terminationGracePeriodSeconds - 5) * 1000),
+      COLLECTOR_READY_FILE,
     }),
+    startupProbe: {
+      exec: { command: ['test', '-f', COLLECTOR_READY_FILE] },
+      periodSeconds: 1,
+      failureThreshold: 120,
+    },
     resources: {
       requests: { cpu: '50m', memory: '64Mi' },
       limits: { memory: '256Mi' },
