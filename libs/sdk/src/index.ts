@@ -65,6 +65,11 @@ const CONTENT_TYPES: Record<string, string> = {
   '.zip': 'application/zip',
 };
 
+/** The content type an artifact gets from its file name's extension. */
+export function contentTypeOf(file: string): string {
+  return CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
 export const artifacts = {
   /**
    * Uploads the file at `file`. Its artifact path is `options.path`, else its path inside
@@ -81,11 +86,7 @@ export const artifacts = {
       return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : null;
     };
     const path = options.path ?? within(ctx.outputDir) ?? within(process.cwd()) ?? basename(file);
-    const contentType =
-      options.contentType ??
-      CONTENT_TYPES[extname(file).toLowerCase()] ??
-      'application/octet-stream';
-    return jobService().uploadArtifact(absolute, path, contentType);
+    return jobService().uploadArtifact(absolute, path, options.contentType ?? contentTypeOf(file));
   },
 };
 

@@ -84,6 +84,37 @@ it('does not retry other errors', async () => {
   }
 });
 
+it("ends calls still waiting at the client's deadline with DEADLINE_EXCEEDED", async () => {
+  const server = new grpc.Server();
+  server.addService(loadJobServiceProto().danube.JobService.service, {
+    getSecret() {
+      // never answers
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
+  );
+  const client = new JobServiceClient({
+    address: `127.0.0.1:${port}`,
+    jobId: '42',
+    token: 'tok',
+    retry,
+    deadline: new Date(Date.now() + 300),
+  });
+  try {
+    const started = Date.now();
+    await expect(client.getSecret('db')).rejects.toMatchObject({
+      code: grpc.status.DEADLINE_EXCEEDED,
+    });
+    expect(Date.now() - started).toBeLessThan(1000);
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+});
+
 it('says what is missing when used outside a job', () => {
   expect(() => JobServiceClient.fromEnv({})).toThrow(/DANUBE_GRPC_ADDRESS is not set/);
 });

@@ -76,6 +76,13 @@ export class JobServiceClient {
       jobId: string;
       token: string;
       retry?: RetryPolicy;
+      /**
+       * No call runs past this instant: one still waiting then ends with DEADLINE_EXCEEDED
+       * (for callers that must finish in time, such as the output-collector).
+       */
+      deadline?: Date;
+      /** grpc-js channel options over the defaults below (reconnect backoff, say). */
+      channelOptions?: grpc.ChannelOptions;
     },
   ) {}
 
@@ -164,6 +171,7 @@ export class JobServiceClient {
         'grpc.keepalive_time_ms': 30_000,
         'grpc.keepalive_timeout_ms': 10_000,
         'grpc.max_receive_message_length': 8 * 1024 * 1024,
+        ...this.options.channelOptions,
       });
     }
     return this.client;
@@ -175,6 +183,10 @@ export class JobServiceClient {
     return metadata;
   }
 
+  private callOptions(): grpc.CallOptions {
+    return this.options.deadline ? { deadline: this.options.deadline } : {};
+  }
+
   private unary<T>(method: 'runStep' | 'getSecret' | 'reportStatus', request: object): Promise<T> {
     return this.withRetry(
       () =>
@@ -184,11 +196,16 @@ export class JobServiceClient {
             (
               request: object,
               metadata: grpc.Metadata,
+              options: grpc.CallOptions,
               callback: (error: grpc.ServiceError | null, response?: T) => void,
             ) => void
           >;
-          client[method]!.call(this.connect(), request, this.metadata(), (error, response) =>
-            error ? reject(error) : resolve(response as T),
+          client[method]!.call(
+            this.connect(),
+            request,
+            this.metadata(),
+            this.callOptions(),
+            (error, response) => (error ? reject(error) : resolve(response as T)),
           );
         }),
     );
@@ -201,6 +218,7 @@ export class JobServiceClient {
     return new Promise((resolve, reject) => {
       const call = this.connect().uploadArtifact(
         this.metadata(),
+        this.callOptions(),
         (error: grpc.ServiceError | null, response?: UploadArtifactResponse__Output) =>
           error
             ? reject(error)
