@@ -1,0 +1,333 @@
+import { join } from 'node:path';
+import { startApi, http, jobEnded, type TestApi } from './support/api';
+import { startExecutor, type ExecutorProcess } from './support/executor-process';
+import {
+  startFakeKubernetes,
+  type FakeKubernetes,
+  type RecordedRequest,
+} from './support/fake-kubernetes';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { waitFor } from './support/wait-for';
+
+/**
+ * The kubernetes runtime end to end, without a cluster: the real executor (a child
+ * process, with @kubernetes/client-node) talks to an in-repo double of the Kubernetes API
+ * that runs each pod's containers as local processes, /danube mapped to a temp dir. The
+ * output-collector in those pods is the real one (dist/apps/output-collector), uploading
+ * to the real API's gRPC JobService.
+ */
+const ROOT = join(__dirname, '..');
+const TOPIC = 'k8s';
+/** A topic whose pods are told an address where no JobService listens. */
+const UNREACHABLE_TOPIC = 'k8s-unreachable';
+
+let db: TestDatabase;
+let api: TestApi;
+let kube: FakeKubernetes;
+let executor: ExecutorProcess;
+const extraExecutors: ExecutorProcess[] = [];
+
+function executorEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...api.executorEnv,
+    DANUBE_RUNTIME: 'kubernetes',
+    KUBECONFIG: kube.kubeconfigPath,
+    K8S_NAMESPACE: 'danube-jobs',
+    EXECUTOR_TOPICS: `${TOPIC},${UNREACHABLE_TOPIC}`,
+    EXECUTOR_CONCURRENCY: '200',
+    EXECUTOR_BATCH_SIZE: '50',
+    K8S_RUNTIME_CONFIG_JSON: JSON.stringify({
+      defaults: {
+        image: 'busybox:1.36',
+        terminationGracePeriodSeconds: 8,
+        unschedulableTimeoutSeconds: 2,
+        pod: { imagePullPolicy: 'IfNotPresent' },
+      },
+      topics: { [UNREACHABLE_TOPIC]: { grpcAddress: '127.0.0.1:1' } },
+    }),
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  api = await startApi(db.url);
+  kube = await startFakeKubernetes({ hostPaths: { '/app': ROOT } });
+  executor = await startExecutor(db.url, 'kube-main', executorEnv());
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(extraExecutors.map((e) => e.kill()));
+  await executor?.kill();
+  await kube?.close();
+  await api?.close();
+  await db?.drop();
+});
+
+async function submit(job: Record<string, unknown>): Promise<string> {
+  const response = await http('POST', `${api.url}/v1/jobs`, { topic: TOPIC, ...job });
+  expect(response.status).toBe(201);
+  return response.body.id as string;
+}
+
+async function executions(id: string): Promise<any[]> {
+  return (await http('GET', `${api.url}/v1/jobs/${id}/executions`)).body.items;
+}
+
+async function running(id: string): Promise<void> {
+  await waitFor(`job ${id} to run`, () => {
+    const pod = kube.podOf(`danube-${id}-1`);
+    return pod?.status?.containerStatuses?.some((s: any) => s.name === 'main' && s.state?.running);
+  });
+}
+
+/** Requests about one job's Jobs and pods: by path, or by the name a create carried. */
+function aboutJob(request: RecordedRequest, id: string): boolean {
+  return (
+    request.path.includes(`/danube-${id}-`) || (request.name?.startsWith(`danube-${id}-`) ?? false)
+  );
+}
+
+it('runs a job as a Job with the collector beside it: result, artifacts, logs, then the Job is deleted', async () => {
+  const id = await submit({
+    command: [
+      'echo "first line"',
+      'sleep 1.5',
+      'mkdir $DANUBE_OUTPUT_DIR/nested',
+      'printf "hello" > $DANUBE_OUTPUT_DIR/report.txt',
+      'head -c 300000 /dev/zero > $DANUBE_OUTPUT_DIR/nested/blob.bin',
+      'echo \'{"rows": 7}\' > $DANUBE_RESULT_FILE',
+      'echo "last line"',
+    ].join('; '),
+  });
+  // The log is streamed while the job runs, not only at its end.
+  await waitFor('the first line while the job runs', async () => {
+    const { body } = await http('GET', `${api.url}/v1/jobs/${id}/logs`);
+    const job = (await http('GET', `${api.url}/v1/jobs/${id}`)).body;
+    return job.status === 'running' && body.lines.some((l: any) => l.line === 'first line');
+  });
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'succeeded', result: { rows: 7 }, error: null });
+
+  const artifacts = (await http('GET', `${api.url}/v1/jobs/${id}/artifacts`)).body.items;
+  expect(artifacts.map((a: any) => [a.path, a.size]).sort()).toEqual([
+    ['nested/blob.bin', 300000],
+    ['report.txt', 5],
+  ]);
+  const report = artifacts.find((a: any) => a.path === 'report.txt');
+  expect(await (await fetch(`${api.url}/v1/artifacts/${report.id}`)).text()).toBe('hello');
+
+  const logs = (await http('GET', `${api.url}/v1/jobs/${id}/logs`)).body.lines.map(
+    (l: any) => l.line,
+  );
+  expect(logs).toEqual(['first line', 'last line']);
+
+  const [execution] = await executions(id);
+  expect(execution).toMatchObject({
+    outcome: 'succeeded',
+    runtime: 'kubernetes',
+    runtimeRef: `kubernetes:danube-jobs/danube-${id}-1`,
+  });
+  await waitFor('the finished Job to be deleted', () => kube.job(`danube-${id}-1`) === undefined);
+  expect(kube.jobsCreated(`danube-${id}-1`)).toBe(1);
+});
+
+it('retries a failing job as a new Job per attempt, each recorded as transient with its exit code', async () => {
+  const id = await submit({
+    command: 'echo "try $DANUBE_ATTEMPT" >&2; exit 3',
+    maxAttempts: 2,
+    backoff: { initialSeconds: 0.1, maxSeconds: 0.1 },
+  });
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({
+    status: 'failed',
+    attempts: 2,
+    error: { category: 'transient', exitCode: 3 },
+  });
+  const records = await executions(id);
+  expect(records.map((e) => [e.attempt, e.errorCategory, e.exitCode])).toEqual([
+    [1, 'transient', 3],
+    [2, 'transient', 3],
+  ]);
+  expect(records[1].stderrTail).toContain('try 2');
+  expect(kube.jobsCreated(`danube-${id}-1`)).toBe(1);
+  expect(kube.jobsCreated(`danube-${id}-2`)).toBe(1);
+});
+
+it('times out: the Job is deleted and the attempt recorded as timeout', async () => {
+  const id = await submit({ command: 'sleep 60', timeoutSeconds: 2, maxAttempts: 1 });
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'timed_out', error: { category: 'timeout' } });
+  await waitFor('the Job to be deleted', () => kube.job(`danube-${id}-1`) === undefined);
+  await waitFor('its pod to be gone', () => kube.podOf(`danube-${id}-1`) === undefined);
+});
+
+it('cancels: the Job is deleted and its processes end', async () => {
+  const id = await submit({ command: 'sleep 60', timeoutSeconds: 60 });
+  await running(id);
+  expect((await http('POST', `${api.url}/v1/jobs/${id}/cancel`)).status).toBe(200);
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'cancelled', attempts: 1 });
+  await waitFor('the Job to be deleted', () => kube.job(`danube-${id}-1`) === undefined);
+  await waitFor('its pod to be gone', () => kube.podOf(`danube-${id}-1`) === undefined);
+});
+
+it('records OOMKilled as oom', async () => {
+  const id = await submit({ command: 'sleep 60', maxAttempts: 1 });
+  await running(id);
+  kube.oomKill(`danube-${id}-1`);
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'failed', error: { category: 'oom', exitCode: 137 } });
+});
+
+it('records an eviction as infra and runs the job again', async () => {
+  const id = await submit({
+    command: '[ "$DANUBE_ATTEMPT" = 1 ] && exec sleep 60; echo "attempt $DANUBE_ATTEMPT ran"',
+    maxAttempts: 2,
+    backoff: { initialSeconds: 0.1, maxSeconds: 0.1 },
+  });
+  await running(id);
+  kube.evict(`danube-${id}-1`);
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'succeeded', attempts: 2 });
+  const [first] = await executions(id);
+  expect(first).toMatchObject({ attempt: 1, errorCategory: 'infra' });
+  expect(first.message).toContain('Evicted');
+});
+
+it('fails an image that cannot be pulled as permanent, without retries', async () => {
+  const id = await submit({ command: 'true', image: 'missing.invalid/nope:1', maxAttempts: 3 });
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'failed', attempts: 1, error: { category: 'permanent' } });
+  expect(job.error.message).toContain('missing.invalid/nope:1 cannot be pulled');
+  await waitFor('the Job to be deleted', () => kube.job(`danube-${id}-1`) === undefined);
+});
+
+it('fails a pod that stays unschedulable as infra with the scheduler message', async () => {
+  const id = await submit({ command: 'true', taskClass: 'gpu', maxAttempts: 1 });
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'failed', error: { category: 'infra' } });
+  expect(job.error.message).toContain('Insufficient nvidia.com/gpu');
+});
+
+it('records outputs the collector could not deliver as infra, and the pod still completes', async () => {
+  const response = await http('POST', `${api.url}/v1/jobs`, {
+    topic: UNREACHABLE_TOPIC,
+    command: 'echo data > $DANUBE_OUTPUT_DIR/lost.txt',
+    maxAttempts: 1,
+  });
+  const id = response.body.id as string;
+  const job = await jobEnded(api.url, id, 60_000);
+  expect(job).toMatchObject({ status: 'failed', error: { category: 'infra' } });
+  expect(job.error.message).toMatch(/^outputs lost: the output-collector exited with code [1-9]/);
+  expect(job.error.message).toContain('127.0.0.1:1');
+  expect((await http('GET', `${api.url}/v1/jobs/${id}/artifacts`)).body.items).toEqual([]);
+}, 60_000);
+
+it('an executor killed while its Job runs: another adopts the same Job and records the result', async () => {
+  const lease = { EXECUTOR_LEASE_MS: '2000', EXECUTOR_REAP_INTERVAL_MS: '300' };
+  const doomed = await startExecutor(
+    db.url,
+    'kube-doomed',
+    executorEnv({ ...lease, EXECUTOR_TOPICS: 'k8s-adopt' }),
+  );
+  extraExecutors.push(doomed);
+  const response = await http('POST', `${api.url}/v1/jobs`, {
+    topic: 'k8s-adopt',
+    command: 'sleep 4; echo adopted > $DANUBE_OUTPUT_DIR/after.txt; echo done',
+  });
+  const id = response.body.id as string;
+  await running(id);
+  await doomed.kill();
+
+  const survivor = await startExecutor(
+    db.url,
+    'kube-survivor',
+    executorEnv({ ...lease, EXECUTOR_TOPICS: 'k8s-adopt' }),
+  );
+  extraExecutors.push(survivor);
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
+  const records = await executions(id);
+  expect(records).toHaveLength(1);
+  expect(records[0]).toMatchObject({
+    attempt: 1,
+    executorId: 'kube-survivor',
+    outcome: 'succeeded',
+  });
+  // The survivor's create was refused as a duplicate: one Job, one run.
+  expect(kube.jobsCreated(`danube-${id}-1`)).toBe(1);
+  expect(
+    kube.requests().filter((r) => r.method === 'POST' && r.name === `danube-${id}-1`),
+  ).toHaveLength(2);
+  expect(survivor.output()).toContain(`attached to the existing Kubernetes Job danube-${id}-1`);
+  const artifacts = (await http('GET', `${api.url}/v1/jobs/${id}/artifacts`)).body.items;
+  expect(artifacts.map((a: any) => a.path)).toEqual(['after.txt']);
+}, 60_000);
+
+describe('Kubernetes API requests per job', () => {
+  /** Requests made for each job (create, log, delete), and those shared by all (list, watch). */
+  async function measure(count: number) {
+    kube.resetRequests();
+    const response = await http('POST', `${api.url}/v1/jobs/batch`, {
+      jobs: Array.from({ length: count }, (_, i) => ({
+        topic: TOPIC,
+        // Long enough for all of them to run at once.
+        command: `echo job ${i}; sleep 3`,
+      })),
+    });
+    const ids = response.body.jobs.map((j: any) => j.id as string);
+    await waitFor(
+      `${count} jobs to succeed`,
+      async () => {
+        const { rows } = await db.pool.query(
+          "SELECT count(*)::int AS n FROM danube.jobs WHERE id = ANY($1) AND status = 'succeeded'",
+          [ids],
+        );
+        return rows[0].n === count;
+      },
+      120_000,
+      200,
+    );
+    await waitFor('every Job deleted', () =>
+      ids.every((id: string) => !kube.job(`danube-${id}-1`)),
+    );
+    const requests = kube.requests();
+    const perJob = ids.map((id: string) =>
+      requests
+        .filter((r) => aboutJob(r, id))
+        .map((r) => `${r.method} ${r.path.endsWith('/log') ? 'log' : 'job'}`)
+        .sort()
+        .join(', '),
+    );
+    const shared = requests.filter((r) => !ids.some((id: string) => aboutJob(r, id)));
+    // How many of these Jobs existed at the same time: creates minus deletes, in order.
+    let existing = 0;
+    let peak = 0;
+    for (const r of requests) {
+      if (r.method === 'POST' && r.name && ids.some((id: string) => aboutJob(r, id))) existing++;
+      if (r.method === 'DELETE' && ids.some((id: string) => aboutJob(r, id))) existing--;
+      peak = Math.max(peak, existing);
+    }
+    return { perJob: new Set(perJob), shared: shared.length, peak };
+  }
+
+  it('is the same for 1 job and for 200 at once: create, log, delete; the watch is shared', async () => {
+    // What is counted is the executor's traffic, so the collector (a Node process per pod,
+    // exercised above) gives way to a shell stand-in that keeps its contract: it makes
+    // the outputs folder, says it is ready, and exits 0 on SIGTERM.
+    kube.runInstead('danube:0.1.0', [
+      '/bin/sh',
+      '-c',
+      'mkdir -p "$DANUBE_OUTPUT_DIR" && : > "$COLLECTOR_READY_FILE"; trap "exit 0" TERM; sleep 3600 & wait',
+    ]);
+    const one = await measure(1);
+    const many = await measure(200);
+    kube.runInstead('danube:0.1.0', null);
+    expect(many.peak).toBe(200);
+    expect([...one.perJob]).toEqual(['DELETE job, GET log, POST job']);
+    expect([...many.perJob]).toEqual(['DELETE job, GET log, POST job']);
+    // No list or watch per job: whatever the executor re-watched meanwhile is a few requests.
+    expect(many.shared).toBeLessThanOrEqual(3);
+  }, 180_000);
+});
