@@ -132,6 +132,32 @@ it('runs a job as a Job with the collector beside it: result, artifacts, logs, t
   expect(kube.jobsCreated(`danube-${id}-1`)).toBe(1);
 });
 
+it("injects the job's secrets as env, masked in its stored log", async () => {
+  const secret = 's3cr3t-for-k8s';
+  const stored = await http('PUT', `${api.url}/v1/secrets/k8s-token`, { value: secret });
+  expect(stored.status).toBe(201);
+  const id = await submit({
+    command: 'echo "token=$API_TOKEN"',
+    secrets: ['k8s-token'],
+    secretEnv: { API_TOKEN: 'k8s-token' },
+  });
+  expect(await jobEnded(api.url, id)).toMatchObject({ status: 'succeeded' });
+  const logs = (await http('GET', `${api.url}/v1/jobs/${id}/logs`)).body.lines.map(
+    (l: any) => l.line,
+  );
+  expect(logs).toEqual(['token=***']);
+});
+
+it('keeps following its pods when the watch drops and its resourceVersion expires', async () => {
+  const id = await submit({ command: 'sleep 2; echo survived' });
+  await running(id);
+  kube.expireWatchHistory();
+  kube.dropWatches();
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'succeeded' });
+  await waitFor('the Job to be deleted', () => kube.job(`danube-${id}-1`) === undefined);
+});
+
 it('retries a failing job as a new Job per attempt, each recorded as transient with its exit code', async () => {
   const id = await submit({
     command: 'echo "try $DANUBE_ATTEMPT" >&2; exit 3',
@@ -263,6 +289,36 @@ it('an executor killed while its Job runs: another adopts the same Job and recor
   expect(survivor.output()).toContain(`attached to the existing Kubernetes Job danube-${id}-1`);
   const artifacts = (await http('GET', `${api.url}/v1/jobs/${id}/artifacts`)).body.items;
   expect(artifacts.map((a: any) => a.path)).toEqual(['after.txt']);
+}, 60_000);
+
+it('an executor shutting down hands its running Job over; another adopts it at once', async () => {
+  const leaving = await startExecutor(
+    db.url,
+    'kube-leaving',
+    executorEnv({ EXECUTOR_TOPICS: 'k8s-handover', EXECUTOR_SHUTDOWN_GRACE_MS: '200' }),
+  );
+  extraExecutors.push(leaving);
+  const response = await http('POST', `${api.url}/v1/jobs`, {
+    topic: 'k8s-handover',
+    command: 'sleep 3; echo handed over',
+  });
+  const id = response.body.id as string;
+  await running(id);
+  await leaving.stop();
+  expect(leaving.output()).toContain('handed over for another executor to adopt');
+  // The Job runs on without an executor.
+  expect(kube.job(`danube-${id}-1`)).toBeDefined();
+
+  const taker = await startExecutor(
+    db.url,
+    'kube-taker',
+    executorEnv({ EXECUTOR_TOPICS: 'k8s-handover' }),
+  );
+  extraExecutors.push(taker);
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
+  expect(await executions(id)).toMatchObject([{ attempt: 1, executorId: 'kube-taker' }]);
+  expect(kube.jobsCreated(`danube-${id}-1`)).toBe(1);
 }, 60_000);
 
 describe('Kubernetes API requests per job', () => {
