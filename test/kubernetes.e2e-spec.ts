@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, http, jobEnded, type TestApi } from './support/api';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
@@ -6,6 +8,7 @@ import {
   type FakeKubernetes,
   type RecordedRequest,
 } from './support/fake-kubernetes';
+import { writeKubeconfig } from './support/fake-kubernetes/kubeconfig';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { waitFor } from './support/wait-for';
 
@@ -320,6 +323,36 @@ it('an executor shutting down hands its running Job over; another adopts it at o
   expect(await executions(id)).toMatchObject([{ attempt: 1, executorId: 'kube-taker' }]);
   expect(kube.jobsCreated(`danube-${id}-1`)).toBe(1);
 }, 60_000);
+
+it('an executor whose cluster is out of reach is not ready and claims nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'danube-kube-down-'));
+  const offline = await startExecutor(
+    db.url,
+    'kube-offline',
+    executorEnv({
+      EXECUTOR_TOPICS: 'k8s-offline',
+      KUBECONFIG: writeKubeconfig(dir, 'http://127.0.0.1:1'),
+    }),
+  );
+  extraExecutors.push(offline);
+  const response = await http('POST', `${api.url}/v1/jobs`, {
+    topic: 'k8s-offline',
+    command: 'true',
+  });
+  const ready = await waitFor('/readyz to say why it is not ready', async () => {
+    const r = await http('GET', `${offline.url}/readyz`);
+    return r.status === 503 && r;
+  });
+  expect(JSON.stringify(ready.body)).toContain(
+    'the pod watch on http://127.0.0.1:1 is not connected',
+  );
+  await waitFor('the executor to say it waits', () =>
+    offline.output().includes('not claiming jobs'),
+  );
+  const job = (await http('GET', `${api.url}/v1/jobs/${response.body.id}`)).body;
+  expect(job).toMatchObject({ status: 'queued', attempts: 0 });
+  await http('POST', `${api.url}/v1/jobs/${response.body.id}/cancel`);
+});
 
 describe('Kubernetes API requests per job', () => {
   /** Requests made for each job (create, log, delete), and those shared by all (list, watch). */

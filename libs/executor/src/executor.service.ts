@@ -179,6 +179,9 @@ export class ExecutorService {
    * One of CLAIM_LOOPS loops. Slots are reserved before a claim is sent, so the loops
    * together never claim more than the executor's free capacity.
    */
+  /** The runtime said it cannot take attempts (see Runtime.readiness); claims wait. */
+  private runtimeWaiting = false;
+
   private async claimLoop(): Promise<void> {
     const { options } = this.deps;
     let failures = 0;
@@ -190,6 +193,16 @@ export class ExecutorService {
         continue;
       }
       this.full = false;
+      const notReady = this.deps.runtime.readiness?.() ?? null;
+      if (notReady !== null) {
+        // Claiming now would only fail attempts (a cluster out of reach): wait for it.
+        if (!this.runtimeWaiting) this.logger.warn(`not claiming jobs: ${notReady}`);
+        this.runtimeWaiting = true;
+        await sleep(Math.min(options.pollIntervalMs, 1000));
+        continue;
+      }
+      if (this.runtimeWaiting) this.logger.log('the runtime is ready again; claiming jobs');
+      this.runtimeWaiting = false;
       const limit = Math.min(options.batchSize, free);
       this.reserved += limit;
       let claimed: ClaimedJob[];
