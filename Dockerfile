@@ -1,9 +1,12 @@
 # syntax=docker/dockerfile:1
 
-# One image for every Danube process: the API (default), the executor, and the other
-# entry points under dist/apps/*. Pick one with the command, e.g.
-#   docker run danube node dist/apps/executor/src/main.js
-#   docker run danube node bin/danube.js --url http://api:3000 topics
+# One image for every Danube process (WORKDIR /app); pick one with the command:
+#   node dist/apps/api/src/main.js               REST API + gRPC JobService (the default)
+#   node dist/apps/executor/src/main.js          an executor
+#   node dist/apps/output-collector/src/main.js  the sidecar in each attempt's Kubernetes Job
+#   node dist/apps/cli/src/migrate.js            apply pending migrations to DATABASE_URL
+#   node bin/danube.js --url http://api:3000 topics   the CLI
+# deploy/k8s runs it as danube:0.1.0 (docker build -t danube:0.1.0 .).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -47,8 +50,9 @@ COPY bin ./bin
 # A named volume mounted here starts with this folder's owner, so the API can write it.
 RUN mkdir -p /var/lib/danube/artifacts && chown node:node /var/lib/danube/artifacts
 
-# The official Node images ship an unprivileged "node" user (uid 1000).
-USER node
+# The official Node images ship an unprivileged "node" user (uid 1000). Numeric, so that
+# Kubernetes' runAsNonRoot can check it without a runAsUser.
+USER 1000:1000
 
 EXPOSE 3000 9000
 CMD ["node", "dist/apps/api/src/main.js"]
