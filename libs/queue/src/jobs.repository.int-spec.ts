@@ -290,3 +290,108 @@ describe('reaper', () => {
     expect(again).toMatchObject({ id: a!.id, attempts: 1, runtimeRef: 'process:host:1' });
   });
 });
+
+describe('events written by the job transition triggers', () => {
+  beforeEach(() => db.pool.query('TRUNCATE danube.events'));
+
+  async function events(jobIds: string[]) {
+    const { rows } = await db.pool.query(
+      `SELECT type, job_id AS "jobId", attempt, data FROM danube.events
+       WHERE job_id = ANY($1::bigint[]) ORDER BY tx, seq`,
+      [jobIds],
+    );
+    // Timestamps in data are Postgres' text form; compared as instants.
+    for (const row of rows)
+      if (row.data?.retryAt) row.data.retryAt = new Date(row.data.retryAt).toISOString();
+    return rows as { type: string; jobId: string; attempt: number; data: any }[];
+  }
+
+  it('records each transition once, started before its end, with its details', async () => {
+    const { job: a } = await service.enqueue(job({ maxAttempts: 2 }));
+    const { job: b } = await service.enqueue(job());
+    const [claimedA, claimedB] = await repo.claim('e1', ['a'], 2, LEASE);
+    await repo.markRunning([
+      { id: a.id, leaseToken: claimedA!.leaseToken, startedAt: new Date(), runtimeRef: null },
+    ]);
+    const retryAt = new Date(Date.now() - 1000);
+    const failure = {
+      nextStatus: 'queued' as const,
+      outcome: 'failed' as const,
+      retryAt,
+      errorCategory: 'transient' as const,
+      message: 'exit 1',
+      exitCode: 1,
+    };
+    // a: running -> queued (a retry); b: claimed -> succeeded in one statement.
+    await repo.finish('e1', 'inline', [finishOf(claimedA!, failure), finishOf(claimedB!)]);
+    const [again] = await repo.claim('e1', ['a'], 1, LEASE);
+    await repo.finish('e1', 'inline', [
+      finishOf(again!, { ...failure, nextStatus: 'failed', retryAt: null }),
+    ]);
+    const { job: c } = await service.enqueue(job());
+    await service.cancel(c.id);
+
+    const error = { category: 'transient', message: 'exit 1', exitCode: 1 };
+    expect(await events([a.id, b.id, c.id])).toEqual([
+      { type: 'job_queued', jobId: a.id, attempt: 0, data: {} },
+      { type: 'job_queued', jobId: b.id, attempt: 0, data: {} },
+      { type: 'job_started', jobId: a.id, attempt: 1, data: null },
+      {
+        type: 'job_retrying',
+        jobId: a.id,
+        attempt: 1,
+        data: { from: 'running', error, retryAt: retryAt.toISOString() },
+      },
+      { type: 'job_started', jobId: b.id, attempt: 1, data: null },
+      { type: 'job_succeeded', jobId: b.id, attempt: 1, data: { from: 'claimed' } },
+      { type: 'job_started', jobId: a.id, attempt: 2, data: null },
+      { type: 'job_failed', jobId: a.id, attempt: 2, data: { from: 'claimed', error } },
+      { type: 'job_queued', jobId: c.id, attempt: 0, data: {} },
+      {
+        type: 'job_cancelled',
+        jobId: c.id,
+        attempt: 0,
+        data: {
+          from: 'queued',
+          error: { category: 'cancelled', message: 'cancelled by request' },
+        },
+      },
+    ]);
+  });
+
+  it('writes two events per job for a large batch that follows one-job batches', async () => {
+    // The trigger's plan is cached per connection; the small batches come first on purpose.
+    const client = await db.pool.connect();
+    try {
+      const onClient = JobsRepository.on(client);
+      for (let i = 0; i < 6; i++) {
+        await service.enqueue(job());
+        const claimed = await onClient.claim('e1', ['a'], 1, LEASE);
+        await onClient.finish(
+          'e1',
+          'inline',
+          claimed.map((c) => finishOf(c)),
+        );
+      }
+      const enqueued = await service.enqueueMany(Array.from({ length: 500 }, () => job()));
+      await db.pool.query('TRUNCATE danube.events');
+      const claimed = await onClient.claim('e1', ['a'], 500, LEASE);
+      expect(claimed).toHaveLength(500);
+      const finished = await onClient.finish(
+        'e1',
+        'inline',
+        claimed.map((c) => finishOf(c)),
+      );
+      expect(finished).toHaveLength(500);
+      const ids = enqueued.map((e) => e.job.id);
+      const written = await events(ids);
+      expect(written.map((e) => `${e.jobId} ${e.type}`)).toEqual(
+        [...ids]
+          .sort((x, y) => Number(x) - Number(y))
+          .flatMap((id) => [`${id} job_started`, `${id} job_succeeded`]),
+      );
+    } finally {
+      client.release();
+    }
+  });
+});
