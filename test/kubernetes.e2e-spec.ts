@@ -253,7 +253,7 @@ it('records outputs the collector could not deliver as infra, and the pod still 
   expect((await http('GET', `${api.url}/v1/jobs/${id}/artifacts`)).body.items).toEqual([]);
 }, 60_000);
 
-it('an executor killed while its Job runs: another adopts the same Job and records the result', async () => {
+it('an executor killed while its Job runs: another adopts the same Job, records the result and the whole log once', async () => {
   const lease = { EXECUTOR_LEASE_MS: '2000', EXECUTOR_REAP_INTERVAL_MS: '300' };
   const doomed = await startExecutor(
     db.url,
@@ -263,11 +263,30 @@ it('an executor killed while its Job runs: another adopts the same Job and recor
   extraExecutors.push(doomed);
   const response = await http('POST', `${api.url}/v1/jobs`, {
     topic: 'k8s-adopt',
-    command: 'sleep 4; echo adopted > $DANUBE_OUTPUT_DIR/after.txt; echo done',
+    command: [
+      'echo before 1',
+      'echo before 2',
+      'sleep 1',
+      'echo unwatched',
+      'sleep 3',
+      'echo adopted > $DANUBE_OUTPUT_DIR/after.txt',
+      'echo done',
+    ].join('; '),
   });
   const id = response.body.id as string;
   await running(id);
+  const storedLines = async () =>
+    (await http('GET', `${api.url}/v1/jobs/${id}/logs`)).body.lines.map((l: any) => l.line);
+  await waitFor('the first lines to be stored', async () =>
+    (await storedLines()).includes('before 2'),
+  );
   await doomed.kill();
+  // A line written while no executor follows the pod: the survivor must read it later.
+  const podName = kube.podOf(`danube-${id}-1`).metadata.name;
+  const podLog = `${kube.url}/api/v1/namespaces/danube-jobs/pods/${podName}/log?container=main`;
+  await waitFor('a line written while no executor watches', async () =>
+    (await (await fetch(podLog)).text()).includes('unwatched'),
+  );
 
   const survivor = await startExecutor(
     db.url,
@@ -292,6 +311,8 @@ it('an executor killed while its Job runs: another adopts the same Job and recor
   expect(survivor.output()).toContain(`attached to the existing Kubernetes Job danube-${id}-1`);
   const artifacts = (await http('GET', `${api.url}/v1/jobs/${id}/artifacts`)).body.items;
   expect(artifacts.map((a: any) => a.path)).toEqual(['after.txt']);
+  // Each line once: those the dead executor stored, then the rest read from the pod's log.
+  expect(await storedLines()).toEqual(['before 1', 'before 2', 'unwatched', 'done']);
 }, 60_000);
 
 it('an executor shutting down hands its running Job over; another adopts it at once', async () => {

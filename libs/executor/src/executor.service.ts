@@ -241,6 +241,7 @@ export class ExecutorService {
       {
         retryScheduled: (at) => this.wakeAt(at),
         envFor: (claimed) => this.environment.forAttempt(claimed),
+        storedOutput: (adopted) => this.jobs.storedOutput(adopted.id, adopted.attempts),
         started: (startedAt) =>
           this.metrics.queueWait.observe(
             labels,

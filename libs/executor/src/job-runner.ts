@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { JobSpecError, judgeAttempt, type ClaimedJob, type Outcome } from '@danube/core';
-import type { AttemptFinish } from '@danube/queue';
+import type { AttemptFinish, StoredOutput } from '@danube/queue';
 import {
   stoppedOutcome,
   type AttemptContext,
@@ -19,6 +19,8 @@ export interface RunnerHooks {
   retryScheduled(at: Date): void;
   /** Variables this attempt gets beyond its own env (token, secrets, parents' results). */
   envFor(job: ClaimedJob): Promise<AttemptEnvironment>;
+  /** What is stored of an attempt's output, for one that is adopted. */
+  storedOutput(job: ClaimedJob): Promise<StoredOutput | null>;
   /** The attempt is running (metrics: queue wait). */
   started(startedAt: Date): void;
   /** The attempt's end was recorded (metrics: outcomes, durations, retries). */
@@ -67,7 +69,7 @@ export class JobRunner {
       job,
       attempt: this.attempt,
       env: this.extraEnv,
-      onLog: (stream, line) => this.log(stream, line),
+      onLog: (stream, line, writtenAt) => this.log(stream, line, writtenAt),
     };
     const startedAt = new Date();
     let handle: RunHandle | null;
@@ -95,6 +97,12 @@ export class JobRunner {
         this.refStoredFirst = true;
       }
       if (job.runtimeRef) {
+        if (!this.refStoredFirst) {
+          // Adopting: the output stored so far is not stored again, and counts to the cap.
+          const stored = await this.hooks.storedOutput(job);
+          context.storedLog = stored;
+          this.logLines = stored?.lines ?? 0;
+        }
         handle = await this.runtime.adopt(job.runtimeRef, context);
         if (!handle) {
           await this.record(
@@ -251,7 +259,7 @@ export class JobRunner {
     return recorded;
   }
 
-  private log(stream: 'stdout' | 'stderr', line: string): void {
+  private log(stream: 'stdout' | 'stderr', line: string, writtenAt = new Date()): void {
     this.logLines++;
     if (this.logLines > MAX_LOG_LINES_PER_ATTEMPT) {
       if (this.logLines === MAX_LOG_LINES_PER_ATTEMPT + 1) {
@@ -270,7 +278,7 @@ export class JobRunner {
       attempt: this.attempt,
       stream,
       line: this.redact(line),
-      loggedAt: new Date(),
+      loggedAt: writtenAt,
     });
   }
 

@@ -5,7 +5,12 @@ import {
   type NewJob,
 } from '@danube/core';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
-import { JobsRepository, succeededAttempt, type AttemptFinish } from './jobs.repository';
+import {
+  JobsRepository,
+  succeededAttempt,
+  type AttemptFinish,
+  type LogLine,
+} from './jobs.repository';
 import { JobsService } from './jobs.service';
 import { Notifier } from './notifications';
 
@@ -393,5 +398,34 @@ describe('events written by the job transition triggers', () => {
     } finally {
       client.release();
     }
+  });
+});
+
+describe('stored output of an attempt', () => {
+  it("counts an attempt's stdout and stderr lines and the lines at the last time", async () => {
+    const { job: stored } = await service.enqueue(job());
+    expect(await repo.storedOutput(stored.id, 1)).toBeNull();
+    const at = (ms: number) => new Date(Date.UTC(2026, 10, 30, 23, 0, 0, ms));
+    const line = (attempt: number, stream: string, ms: number) => ({
+      jobId: stored.id,
+      attempt,
+      stream: stream as LogLine['stream'],
+      line: `${stream} ${ms}`,
+      loggedAt: at(ms),
+    });
+    await repo.insertLogLines([
+      line(1, 'stdout', 100),
+      line(1, 'stderr', 200),
+      line(1, 'stdout', 200),
+      // Not the job's output, and other attempts: not counted.
+      line(1, 'system', 300),
+      line(2, 'stdout', 400),
+    ]);
+    expect(await repo.storedOutput(stored.id, 1)).toEqual({
+      lines: 3,
+      upTo: at(200),
+      linesAtUpTo: 2,
+    });
+    expect(await repo.storedOutput(stored.id, 3)).toBeNull();
   });
 });

@@ -103,6 +103,15 @@ export interface StoredLogLine {
   loggedAt: Date;
 }
 
+/** How much of an attempt's output is stored. */
+export interface StoredOutput {
+  lines: number;
+  /** The time of the last stored line. */
+  upTo: Date;
+  /** How many stored lines have exactly that time. */
+  linesAtUpTo: number;
+}
+
 export interface LeaseRenewal {
   id: string;
   leaseToken: string;
@@ -414,6 +423,13 @@ export class JobsRepository {
       logged_at: l.loggedAt.toISOString(),
     }));
     await this.pool.query(sql.INSERT_LOG_LINES, [JSON.stringify(payload)]);
+  }
+
+  /** What is stored of an attempt's output (see SELECT_STORED_OUTPUT); null when nothing is. */
+  async storedOutput(jobId: string, attempt: number): Promise<StoredOutput | null> {
+    const { rows } = await this.pool.query(sql.SELECT_STORED_OUTPUT, [jobId, attempt]);
+    const row = rows[0];
+    return row ? { lines: row.lines, upTo: row.up_to, linesAtUpTo: row.lines_at_up_to } : null;
   }
 
   async logLines(jobId: string, afterId: string, limit: number): Promise<StoredLogLine[]> {

@@ -248,6 +248,21 @@ export const INSERT_LOG_LINES = `
   SELECT l.job_id, l.attempt, l.stream, l.line, l.logged_at
   FROM jsonb_to_recordset($1::jsonb) AS l(job_id bigint, attempt integer, stream text, line text, logged_at timestamptz)`;
 
+/**
+ * How much of an attempt's output is stored: its line count, the time of its last line and
+ * how many lines share that time. An executor adopting the attempt reads the rest of the
+ * output from there. No row when nothing is stored.
+ */
+export const SELECT_STORED_OUTPUT = `
+  WITH output AS (
+    SELECT logged_at FROM danube.job_logs
+    WHERE job_id = $1 AND attempt = $2 AND stream IN ('stdout', 'stderr')
+  )
+  SELECT count(*)::integer AS lines, last.at AS up_to,
+         count(*) FILTER (WHERE o.logged_at = last.at)::integer AS lines_at_up_to
+  FROM output o CROSS JOIN (SELECT max(logged_at) AS at FROM output) last
+  GROUP BY last.at`;
+
 export const SELECT_LOG_LINES = `
   SELECT id, attempt, stream, line, logged_at FROM danube.job_logs
   WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3`;

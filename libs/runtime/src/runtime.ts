@@ -10,8 +10,23 @@ export interface AttemptContext {
   attempt: number;
   /** Variables the executor adds to the job's own env (DANUBE_JOB_ID, DANUBE_JOB_TOKEN, ...). */
   env: Record<string, string>;
-  /** Receives the attempt's output line by line, as it is written. */
-  onLog(stream: LogStream, line: string): void;
+  /**
+   * An adopted attempt's output that is stored already. A runtime that can read the
+   * attempt's output from its start (a Kubernetes pod's log) passes on only what follows.
+   */
+  storedLog?: StoredLogPosition | null;
+  /**
+   * Receives the attempt's output line by line, as it is written; `writtenAt` when the
+   * runtime knows when the line was written (else the time it arrives is used).
+   */
+  onLog(stream: LogStream, line: string, writtenAt?: Date): void;
+}
+
+/** How far an attempt's stored output goes: the time of its last line, and ties at that time. */
+export interface StoredLogPosition {
+  upTo: Date;
+  /** How many stored lines have exactly the time `upTo`. */
+  linesAtUpTo: number;
 }
 
 /** One running attempt. */

@@ -96,7 +96,10 @@ export class KubeClient {
     );
   }
 
-  /** Follows a container's log into `into` until the container ends; resolves once connected. */
+  /**
+   * Follows a container's log into `into` until the container ends, each line prefixed by
+   * the kubelet's timestamp (from `sinceTime`'s whole second on); resolves once connected.
+   */
   followLog(
     pod: string,
     container: string,
@@ -106,6 +109,7 @@ export class KubeClient {
     return this.timed('log', () =>
       this.logs.log(this.options.namespace, pod, container, into, {
         follow: true,
+        timestamps: true,
         ...(sinceTime && { sinceTime: sinceTime.toISOString().replace(/\.\d+Z$/, 'Z') }),
       }),
     );

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { PassThrough } from 'node:stream';
 import type { Outcome } from '@danube/core';
-import { LineSplitter } from '../output-tail';
 import {
   stoppedOutcome,
   type AttemptContext,
@@ -14,6 +13,7 @@ import type { KubernetesRuntimeOptions } from './kubernetes-runtime.config';
 import type { V1Pod } from './kubernetes-types';
 import { buildJobManifest, jobName, MAIN_CONTAINER, podSelector } from './job-manifest';
 import { PodWatch } from './pod-watch';
+import { PodLogReader } from './pod-log';
 import { mainHasRun, readJobConditions, readPod } from './pod-outcome';
 
 /** How long an ended attempt waits for the rest of its log before it is recorded. */
@@ -103,7 +103,6 @@ export class KubernetesRuntime implements Runtime {
       context,
       this.client,
       this.options,
-      existed ? new Date() : null,
     );
     handle.unsubscribe = this.watch.subscribe(name, (pod, deleted) => handle.onPod(pod, deleted));
     return handle;
@@ -125,7 +124,7 @@ class KubernetesHandle implements RunHandle {
   private deleted = false;
   private lastPod: V1Pod | null = null;
   private unschedulableTimer: NodeJS.Timeout | null = null;
-  private readonly lines: LineSplitter;
+  private readonly lines: PodLogReader;
   private logState: 'none' | 'connecting' | 'streaming' = 'none';
   private logConnects = 0;
   private logConnected: Promise<void> = Promise.resolve();
@@ -138,12 +137,14 @@ class KubernetesHandle implements RunHandle {
     private readonly context: AttemptContext,
     private readonly client: KubeClient,
     private readonly options: KubernetesRuntimeOptions,
-    /** Adopted: read the log from this time on, the earlier lines being stored already. */
-    private readonly logsSince: Date | null,
   ) {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
-    // Kubernetes merges the container's stdout and stderr into one log.
-    this.lines = new LineSplitter((line) => context.onLog('stdout', line));
+    // Kubernetes merges the container's stdout and stderr into one log. An adopted
+    // attempt's log is read on from the last line stored before.
+    this.lines = new PodLogReader(
+      (line, writtenAt) => context.onLog('stdout', line, writtenAt),
+      context.storedLog ?? null,
+    );
   }
 
   wait(): Promise<Outcome> {
@@ -263,7 +264,7 @@ class KubernetesHandle implements RunHandle {
       stream.on('error', resolve);
     });
     this.logConnected = this.client
-      .followLog(podName, MAIN_CONTAINER, stream, this.logsSince ?? undefined)
+      .followLog(podName, MAIN_CONTAINER, stream, this.lines.since)
       .then((abort) => {
         this.logAbort = abort;
         this.logState = 'streaming';
