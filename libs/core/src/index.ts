@@ -11,3 +11,4 @@ export * from './config';
 export * from './dag/workflow-graph';
 export * from './dag/fan-in';
 export * from './secret-name';
+export * from './stored-output';

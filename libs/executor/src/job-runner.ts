@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { JobSpecError, judgeAttempt, type ClaimedJob, type Outcome } from '@danube/core';
-import type { AttemptFinish, StoredOutput } from '@danube/queue';
+import {
+  JobSpecError,
+  judgeAttempt,
+  type ClaimedJob,
+  type Outcome,
+  type StoredOutput,
+} from '@danube/core';
+import type { AttemptFinish } from '@danube/queue';
 import {
   stoppedOutcome,
   type AttemptContext,

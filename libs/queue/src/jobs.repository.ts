@@ -7,6 +7,7 @@ import {
   type ErrorCategory,
   type Job,
   type JobStatus,
+  type StoredOutput,
 } from '@danube/core';
 import type { Pool, PoolClient } from 'pg';
 import { toClaimedJob, toJob, type ClaimedRow, type JobRow } from './job-row';
@@ -101,15 +102,6 @@ export interface StoredLogLine {
   stream: LogLine['stream'];
   line: string;
   loggedAt: Date;
-}
-
-/** How much of an attempt's output is stored. */
-export interface StoredOutput {
-  lines: number;
-  /** The time of the last stored line. */
-  upTo: Date;
-  /** How many stored lines have exactly that time. */
-  linesAtUpTo: number;
 }
 
 export interface LeaseRenewal {

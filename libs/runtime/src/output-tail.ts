@@ -5,6 +5,9 @@ import { StringDecoder } from 'node:string_decoder';
  * for the execution record. A line longer than `maxLineLength` is cut into pieces so that
  * a job writing without newlines cannot grow the executor's memory.
  */
+/** How much of an attempt's output the execution record keeps (its stderr tail). */
+export const TAIL_CHARS = 4096;
+
 export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private partial = '';
@@ -12,7 +15,8 @@ export class LineSplitter {
 
   constructor(
     private readonly onLine: (line: string) => void,
-    private readonly tailBytes = 4096,
+    /** 0: keep no tail (the caller keeps its own). */
+    private readonly tailBytes = TAIL_CHARS,
     private readonly maxLineLength = 16 * 1024,
   ) {}
 
@@ -48,6 +52,7 @@ export class LineSplitter {
   }
 
   private keepTail(text: string): void {
+    if (this.tailBytes === 0) return;
     this.tail = (this.tail + text).slice(-this.tailBytes);
   }
 }

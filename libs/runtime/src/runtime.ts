@@ -1,4 +1,4 @@
-import type { ClaimedJob, Outcome } from '@danube/core';
+import type { ClaimedJob, Outcome, StoredLogPosition } from '@danube/core';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -20,13 +20,6 @@ export interface AttemptContext {
    * runtime knows when the line was written (else the time it arrives is used).
    */
   onLog(stream: LogStream, line: string, writtenAt?: Date): void;
-}
-
-/** How far an attempt's stored output goes: the time of its last line, and ties at that time. */
-export interface StoredLogPosition {
-  upTo: Date;
-  /** How many stored lines have exactly the time `upTo`. */
-  linesAtUpTo: number;
 }
 
 /** One running attempt. */

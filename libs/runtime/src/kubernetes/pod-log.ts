@@ -1,9 +1,8 @@
-import { LineSplitter } from '../output-tail';
-import type { StoredLogPosition } from '../runtime';
+import { LineSplitter, TAIL_CHARS } from '../output-tail';
+import type { StoredLogPosition } from '@danube/core';
 
 /** A log line's timestamp as the kubelet writes it with timestamps=true (RFC 3339, nanoseconds). */
 const TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /;
-const TAIL_CHARS = 4096;
 
 /**
  * Reads a container's log requested with timestamps=true: splits it into lines, takes the
@@ -24,7 +23,8 @@ export class PodLogReader {
     private readonly onLine: (text: string, writtenAt: Date | undefined) => void,
     private readonly stored: StoredLogPosition | null = null,
   ) {
-    this.splitter = new LineSplitter((line) => this.read(line));
+    // The tail is kept here, of the text without timestamps.
+    this.splitter = new LineSplitter((line) => this.read(line), 0);
   }
 
   /** Where to start the log request: the stored output's last second, or the start. */

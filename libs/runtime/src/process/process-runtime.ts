@@ -105,7 +105,8 @@ class ProcessHandle implements RunHandle {
     private readonly options: ProcessRuntimeOptions,
   ) {
     this.ref = `process:${hostname()}:${child.pid ?? 0}`;
-    this.stdout = new LineSplitter((line) => context.onLog('stdout', line));
+    // Only stderr's tail goes into the execution record.
+    this.stdout = new LineSplitter((line) => context.onLog('stdout', line), 0);
     this.stderr = new LineSplitter((line) => context.onLog('stderr', line));
     child.stdout!.on('data', (chunk: Buffer) => this.stdout.write(chunk));
     child.stderr!.on('data', (chunk: Buffer) => this.stderr.write(chunk));
