@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { DbModule } from '@danube/db';
+import { DbModule, LOCK_TIMEOUT_MS } from '@danube/db';
 import { DanubeMetrics, ObservabilityModule, loggingModule } from '@danube/observability';
 import { DagModule, WorkflowRelease } from '@danube/dag';
 import { QueueModule } from '@danube/queue';
@@ -31,6 +31,7 @@ export class ApiModule {
           databaseUrl: options.databaseUrl,
           max: 20,
           applicationName: 'danube-api',
+          lockTimeoutMs: LOCK_TIMEOUT_MS,
         }),
         queue,
         DagModule.forRoot({ maxNodes: options.dagMaxNodes }, queue),

@@ -1,3 +1,4 @@
+export * from './database-errors';
 export * from './db.module';
 export * from './embedded-postgres';
 export * from './migrate';

@@ -1,6 +1,7 @@
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { DanubeError, type DanubeErrorCode } from '@danube/core';
+import { isDatabaseUnavailable, isLockConflict } from '@danube/db';
 import { throwError, type Observable } from 'rxjs';
 
 const STATUS_BY_CODE: Record<DanubeErrorCode, status> = {
@@ -15,8 +16,6 @@ const STATUS_BY_CODE: Record<DanubeErrorCode, status> = {
   unavailable: status.UNAVAILABLE,
 };
 
-/** Postgres error classes that mean "try again": connection trouble, shutdown, overload. */
-const RETRYABLE_PG_CLASSES = ['08', '53', '57'];
 const logger = new Logger('gRPC');
 
 /** The one place errors become gRPC statuses (the HTTP twin is DanubeExceptionFilter). */
@@ -24,13 +23,13 @@ export function toGrpcError(error: unknown): Partial<ServiceError> {
   if (error instanceof DanubeError) {
     return { code: STATUS_BY_CODE[error.code], details: error.message, message: error.message };
   }
-  const code = (error as { code?: unknown })?.code;
-  if (
-    typeof code === 'string' &&
-    (RETRYABLE_PG_CLASSES.includes(code.slice(0, 2)) || code === 'ECONNREFUSED')
-  ) {
+  if (isDatabaseUnavailable(error)) {
     const message = 'the database is unreachable; retry shortly';
     return { code: status.UNAVAILABLE, details: message, message };
+  }
+  if (isLockConflict(error)) {
+    const message = 'the job is locked by another database session; retry shortly';
+    return { code: status.ABORTED, details: message, message };
   }
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   const message = 'internal error; the server log has the details';

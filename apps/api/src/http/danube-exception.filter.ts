@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import { DanubeError, type DanubeErrorCode } from '@danube/core';
+import { isDatabaseUnavailable, isLockConflict } from '@danube/db';
 import type { Response } from 'express';
 
 const STATUS_BY_CODE: Record<DanubeErrorCode, number> = {
@@ -23,8 +24,8 @@ export interface ErrorBody {
 
 /**
  * The one place errors become HTTP responses: Danube errors by their code, Nest's own
- * HTTP exceptions as they are (404 for an unknown route...), and anything else as a 500
- * that is logged with its stack.
+ * HTTP exceptions as they are (404 for an unknown route...), a database that cannot be
+ * reached as a 503 with Retry-After, and anything else as a 500 logged with its stack.
  */
 @Catch()
 export class DanubeExceptionFilter implements ExceptionFilter {
@@ -38,7 +39,9 @@ export class DanubeExceptionFilter implements ExceptionFilter {
         exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
       );
     }
-    if (!response.headersSent) response.status(body.statusCode).json(body);
+    if (response.headersSent) return;
+    if (body.statusCode === 503) response.setHeader('Retry-After', '5');
+    response.status(body.statusCode).json(body);
   }
 
   private toBody(
@@ -70,6 +73,21 @@ export class DanubeExceptionFilter implements ExceptionFilter {
           ? String((response as { error: unknown }).error)
           : exception.name;
       return { statusCode: status, error: codeFromName(error), message };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        statusCode: 503,
+        error: 'unavailable',
+        message: 'the database is unreachable; retry shortly',
+      };
+    }
+    if (isLockConflict(exception)) {
+      return {
+        statusCode: 409,
+        error: 'conflict',
+        message:
+          'the row is locked by another database session (an open transaction); retry shortly',
+      };
     }
     const pgCode = (exception as { code?: unknown })?.code;
     if (typeof pgCode === 'string' && pgCode.startsWith('22')) {
