@@ -26,6 +26,8 @@ const MAX_BUFFERED_LOG_LINES = 100_000;
 /** Log lines alone wait this long to be written together with others. */
 const LOG_FLUSH_DELAY_MS = 100;
 const RETRY_DELAY_MAX_MS = 5000;
+/** Starts and finishes of rows another session holds locked are tried again after this. */
+const BUSY_RETRY_MS = 250;
 
 /**
  * Writes attempt starts, attempt ends and log lines in batches: everything that arrives
@@ -34,7 +36,9 @@ const RETRY_DELAY_MAX_MS = 5000;
  * cap the executor at a few hundred jobs a second; one commit per batch does not.
  * A start and an end of the same attempt in one batch collapse into the end alone.
  * Writes that fail (database down) are retried until they succeed; the lease token
- * guard makes a retried write that had in fact committed change nothing.
+ * guard makes a retried write that had in fact committed change nothing. A start or end
+ * whose row another session holds locked waits for a later batch (BUSY_RETRY_MS) instead
+ * of holding up the rest.
  */
 export class AttemptWriter {
   private readonly logger = new Logger(AttemptWriter.name);
@@ -44,6 +48,10 @@ export class AttemptWriter {
   private droppedLogLines = 0;
   private flushing: Promise<void> | null = null;
   private logTimer: NodeJS.Timeout | null = null;
+  /** Starts and finishes of locked rows, waiting for BUSY_RETRY_MS to pass. */
+  private busyStarts: Pending<AttemptStart, StartResult>[] = [];
+  private busyFinishes: Pending<AttemptFinish, boolean>[] = [];
+  private busyTimer: NodeJS.Timeout | null = null;
   private retryDelayMs = 100;
 
   constructor(
@@ -97,8 +105,24 @@ export class AttemptWriter {
       clearTimeout(this.logTimer);
       this.logTimer = null;
     }
+    for (;;) {
+      this.flushSoon();
+      while (this.flushing) await this.flushing;
+      if (this.busyStarts.length === 0 && this.busyFinishes.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+      this.retryBusy();
+    }
+  }
+
+  /** Puts the writes of locked rows back in line for the next batch. */
+  private retryBusy(): void {
+    if (this.busyTimer) clearTimeout(this.busyTimer);
+    this.busyTimer = null;
+    this.starts.push(...this.busyStarts);
+    this.finishes.push(...this.busyFinishes);
+    this.busyStarts = [];
+    this.busyFinishes = [];
     this.flushSoon();
-    while (this.flushing) await this.flushing;
   }
 
   private flushSoon(): void {
@@ -156,23 +180,40 @@ export class AttemptWriter {
         this.runtimeName,
         finishes.map((f) => f.item),
       );
-      const ended = finished.filter((job) => job.workflowId !== null && isTerminal(job.status));
+      const ended = finished.done.filter(
+        (job) => job.workflowId !== null && isTerminal(job.status),
+      );
       const { queuedTopics } =
         ended.length > 0 && this.terminalHook
           ? await this.terminalHook.afterTerminal(client, ended)
           : { queuedTopics: [] };
-      return { started, finished: new Set(finished.map((job) => job.id)), queuedTopics };
+      return { started, finished, queuedTopics };
     });
     if (queuedTopics.length > 0) this.onQueued(queuedTopics);
 
+    const startedRows = new Map(started.done.map((row) => [row.id, row]));
+    const busyStarts = new Set(started.busy);
     for (const s of starts) {
       if (finishing.has(s.item.id)) {
         s.resolve({ held: true, cancelRequested: false });
+      } else if (busyStarts.has(s.item.id)) {
+        this.busyStarts.push(s);
       } else {
-        const row = started.get(s.item.id);
+        const row = startedRows.get(s.item.id);
         s.resolve({ held: row !== undefined, cancelRequested: row?.cancelRequested ?? false });
       }
     }
-    for (const f of finishes) f.resolve(finished.has(f.item.id));
+    const finishedIds = new Set(finished.done.map((job) => job.id));
+    const busyFinishes = new Set(finished.busy);
+    for (const f of finishes) {
+      if (busyFinishes.has(f.item.id)) this.busyFinishes.push(f);
+      else f.resolve(finishedIds.has(f.item.id));
+    }
+    if (busyStarts.size + busyFinishes.size > 0) {
+      this.logger.warn(
+        `${busyStarts.size + busyFinishes.size} jobs are locked by another database session; writing them again in ${BUSY_RETRY_MS} ms`,
+      );
+      this.busyTimer ??= setTimeout(() => this.retryBusy(), BUSY_RETRY_MS);
+    }
   }
 }

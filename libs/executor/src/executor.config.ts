@@ -60,6 +60,16 @@ export class ExecutorEnv {
   @Min(100)
   EXECUTOR_HEARTBEAT_MS?: number;
 
+  /**
+   * How long before its lease could run out a job whose lease was not renewed is killed
+   * (default: 2 s, or a fifth of the lease if that is shorter).
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_FENCE_MARGIN_MS must be a whole number of milliseconds' })
+  @Min(100)
+  EXECUTOR_FENCE_MARGIN_MS?: number;
+
   @Type(() => Number)
   @IsInt({ message: 'EXECUTOR_REAP_INTERVAL_MS must be a whole number of milliseconds' })
   @Min(100)
@@ -152,6 +162,11 @@ export interface ExecutorOptions {
   runtime: RuntimeName;
   leaseMs: number;
   heartbeatMs: number;
+  /**
+   * An attempt whose lease was last renewed (or claimed) at t is killed at
+   * t + leaseMs - fenceMarginMs unless renewed again: before any other executor can take it.
+   */
+  fenceMarginMs: number;
   reapIntervalMs: number;
   shutdownGraceMs: number;
   killGraceMs: number;
@@ -172,9 +187,11 @@ export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): Execu
   const topics =
     e.EXECUTOR_TOPICS.trim() === 'ALL' ? null : e.EXECUTOR_TOPICS.split(',').map((t) => t.trim());
   const heartbeatMs = e.EXECUTOR_HEARTBEAT_MS ?? Math.floor(e.EXECUTOR_LEASE_MS / 3);
-  if (heartbeatMs >= e.EXECUTOR_LEASE_MS) {
+  const fenceMarginMs =
+    e.EXECUTOR_FENCE_MARGIN_MS ?? Math.min(2000, Math.floor(e.EXECUTOR_LEASE_MS / 5));
+  if (heartbeatMs + fenceMarginMs >= e.EXECUTOR_LEASE_MS) {
     throw new Error(
-      `invalid configuration: EXECUTOR_HEARTBEAT_MS (${heartbeatMs}) must be shorter than EXECUTOR_LEASE_MS (${e.EXECUTOR_LEASE_MS}), or leases expire between renewals`,
+      `invalid configuration: EXECUTOR_HEARTBEAT_MS (${heartbeatMs}) plus EXECUTOR_FENCE_MARGIN_MS (${fenceMarginMs}) must be shorter than EXECUTOR_LEASE_MS (${e.EXECUTOR_LEASE_MS}), or jobs are killed between renewals`,
     );
   }
   const keyring = loadKeyring(e.DANUBE_SECRET_KEY);
@@ -187,6 +204,7 @@ export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): Execu
     runtime: e.DANUBE_RUNTIME,
     leaseMs: e.EXECUTOR_LEASE_MS,
     heartbeatMs,
+    fenceMarginMs,
     reapIntervalMs: e.EXECUTOR_REAP_INTERVAL_MS,
     shutdownGraceMs: e.EXECUTOR_SHUTDOWN_GRACE_MS,
     killGraceMs: e.EXECUTOR_KILL_GRACE_MS,

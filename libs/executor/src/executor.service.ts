@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import { withTransaction } from '@danube/db';
 import {
   CANCEL_CHANNEL,
   ExecutorsRepository,
@@ -19,10 +18,9 @@ import { AttemptWriter } from './attempt-writer';
 import type { ExecutorOptions } from './executor.config';
 import { JobEnvironment } from './job-environment';
 import { JobRunner } from './job-runner';
+import { Reaper } from './reaper';
 import { Wakeup } from './wakeup';
 
-/** Any one executor reaps at a time: the reaper runs under this advisory lock. */
-const REAPER_LOCK_KEY = 0x64616e75; // 'danu'
 const VERSION = process.env.npm_package_version ?? '0.1.0';
 /**
  * Claims in flight at once. With two, one claim's commit overlaps the next claim's query
@@ -57,6 +55,7 @@ export class ExecutorService {
   private readonly notifier: Notifier;
   private readonly listener: Listener;
   private readonly wakeup = new Wakeup();
+  private readonly reaper: Reaper;
   private readonly environment: JobEnvironment;
   private readonly running = new Map<string, JobRunner>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -93,6 +92,9 @@ export class ExecutorService {
       this.release,
       (topics) => this.notifier.notify(JOBS_CHANNEL, topics),
     );
+    this.reaper = new Reaper(pool, this.release, (topics) =>
+      this.notifier.notify(JOBS_CHANNEL, topics),
+    );
     this.listener = new Listener(deps.databaseUrl, [JOBS_CHANNEL, CANCEL_CHANNEL], {
       onNotification: (channel, payload) => this.onNotification(channel, payload),
       onConnected: () => this.wakeup.poke(),
@@ -122,7 +124,8 @@ export class ExecutorService {
     });
     await this.listener.start();
     this.every('heartbeat', options.heartbeatMs, () => this.heartbeat());
-    this.every('reaper', options.reapIntervalMs, () => this.reap());
+    this.every('lease guard', Math.min(250, options.heartbeatMs), async () => this.guardLeases());
+    this.every('reaper', options.reapIntervalMs, () => this.reaper.reap());
     this.loop = Promise.all(Array.from({ length: CLAIM_LOOPS }, () => this.claimLoop())).then(
       () => undefined,
     );
@@ -206,6 +209,7 @@ export class ExecutorService {
       const limit = Math.min(options.batchSize, free);
       this.reserved += limit;
       let claimed: ClaimedJob[];
+      const claimSentAt = performance.now();
       try {
         const endTimer = this.metrics.claimDuration.startTimer();
         claimed = await this.jobs.claim(options.instanceId, options.topics, limit, options.leaseMs);
@@ -220,7 +224,7 @@ export class ExecutorService {
       } finally {
         this.reserved -= limit;
       }
-      for (const job of claimed) this.run(job);
+      for (const job of claimed) this.run(job, claimSentAt);
       if (claimed.length === limit) {
         // A full batch: more is likely waiting, so bring in another loop to claim alongside.
         this.wakeup.poke();
@@ -230,7 +234,7 @@ export class ExecutorService {
     }
   }
 
-  private run(job: ClaimedJob): void {
+  private run(job: ClaimedJob, claimSentAt: number): void {
     const labels = { topic: job.topic, task_class: job.taskClass };
     this.metrics.jobsClaimed.inc(labels);
     if (job.runtimeRef !== null) this.metrics.leaseTakeovers.inc();
@@ -250,6 +254,11 @@ export class ExecutorService {
         recorded: (finish) => this.countFinish(job, finish),
       },
       this.id,
+      {
+        leaseMs: this.deps.options.leaseMs,
+        fenceMarginMs: this.deps.options.fenceMarginMs,
+        claimSentAt,
+      },
       { DANUBE_EXECUTOR_ID: this.id },
     );
     this.running.set(job.id, runner);
@@ -317,53 +326,44 @@ export class ExecutorService {
     }
   }
 
-  /** Renews every lease this executor holds; stops attempts whose lease it lost or whose cancel was asked. */
+  /**
+   * Renews every lease this executor holds, with one statement; feeds the renewed attempts'
+   * watchdogs; stops attempts whose lease another executor holds now or whose cancel was
+   * asked.
+   */
   private async heartbeat(): Promise<void> {
     const { options } = this.deps;
-    const renewedAt = Date.now();
-    const renewals = await this.jobs.renewLeases(
-      options.instanceId,
-      [...this.running.keys()],
-      options.leaseMs,
-    );
-    this.metrics.leaseRenewals.inc(renewals.length);
+    const sentAt = performance.now();
+    const ids = [...this.running.keys()];
+    const renewals = await this.jobs.renewLeases(options.instanceId, ids, options.leaseMs);
+    this.metrics.leaseRenewals.inc(renewals.filter((r) => r.renewed).length);
     const held = new Map(renewals.map((r) => [r.id, r]));
-    for (const runner of this.running.values()) {
-      if (runner.claimedAt >= renewedAt) continue;
-      const renewal = held.get(runner.job.id);
+    for (const id of ids) {
+      const runner = this.running.get(id);
+      if (!runner) continue;
+      const renewal = held.get(id);
       if (!renewal || renewal.leaseToken !== runner.job.leaseToken) {
         this.metrics.leasesLost.inc();
         runner.stop('lease_lost');
-      } else if (renewal.cancelRequested) runner.stop('cancelled');
+        continue;
+      }
+      // Not renewed: another session holds the row locked. Still ours; its fence stands.
+      if (renewal.renewed) runner.leaseRenewed(sentAt);
+      if (renewal.cancelRequested) runner.stop('cancelled');
     }
     await this.executors.heartbeat(options.instanceId, this.running.size);
   }
 
-  /** Returns expired leases to the queue; one executor at a time, under an advisory lock. */
-  private async reap(): Promise<void> {
-    const { reaped, released } = await withTransaction(this.deps.pool, async (client) => {
-      const { rows } = await client.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_xact_lock($1) AS locked',
-        [REAPER_LOCK_KEY],
-      );
-      if (!rows[0]?.locked) return { reaped: [], released: [] };
-      const reaped = await JobsRepository.on(client).reapExpiredLeases();
-      // Jobs whose cancel was asked end here as cancelled: their workflows must hear of it.
-      const ended = reaped.filter((j) => j.status === 'cancelled' && j.workflowId !== null);
-      const { queuedTopics } =
-        ended.length > 0 ? await this.release.afterTerminal(client, ended) : { queuedTopics: [] };
-      return { reaped, released: queuedTopics };
-    });
-    if (released.length > 0) this.notifier.notify(JOBS_CHANNEL, released);
-    if (reaped.length === 0) return;
-    this.logger.warn(
-      `reaped ${reaped.length} jobs whose lease expired: ${reaped
-        .map((j) => j.id)
-        .slice(0, 20)
-        .join(', ')}`,
-    );
-    const topics = new Set(reaped.filter((j) => j.status === 'queued').map((j) => j.topic));
-    if (topics.size > 0) this.notifier.notify(JOBS_CHANNEL, topics);
+  /**
+   * Stops attempts whose lease could not be renewed in time (Postgres out of reach, or this
+   * process stalled), at the same moment their watchdogs kill them: before the lease ends
+   * and another executor may take the job.
+   */
+  private guardLeases(): void {
+    const now = performance.now();
+    for (const runner of this.running.values()) {
+      if (now >= runner.fenceAt) runner.stop('lease_expiring');
+    }
   }
 
   private every(label: string, ms: number, task: () => Promise<void>): void {

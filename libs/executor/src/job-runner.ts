@@ -33,10 +33,24 @@ export interface RunnerHooks {
   recorded(finish: AttemptFinish): void;
 }
 
+/** How the executor's lease on the job is kept; see ExecutorOptions. */
+export interface LeaseTerms {
+  leaseMs: number;
+  fenceMarginMs: number;
+  /** When the claim was sent (performance.now()): the lease runs at least leaseMs from then. */
+  claimSentAt: number;
+}
+
 /**
  * Runs one claimed job's attempt from start (or adoption) to its recorded end, enforcing
  * its timeout. One instance per attempt; the executor keeps it while the attempt runs so
  * that heartbeats, cancels and shutdown can reach it.
+ *
+ * The lease: Postgres ends it leaseMs after the last renewal that reached it, on its own
+ * clock. This executor only knows when it sent each renewal, which is no later than when
+ * Postgres wrote it, so `fenceAt` (sent + leaseMs - fenceMarginMs) is always before the
+ * lease can end. Past fenceAt without a renewal the attempt is stopped, here and by the
+ * runtime's own watchdog (see RunHandle.fence), before any other executor can take the job.
  */
 export class JobRunner {
   private readonly logger = new Logger(JobRunner.name);
@@ -47,8 +61,8 @@ export class JobRunner {
   private logLines = 0;
   /** Secret values given to the attempt: masked in everything stored of its output. */
   private secretValues: string[] = [];
-  /** When this executor took the job: leases renewed before then do not cover it yet. */
-  readonly claimedAt = Date.now();
+  /** The attempt must be dead by then unless the lease is renewed (performance.now() clock). */
+  private fence: number;
 
   constructor(
     readonly job: ClaimedJob,
@@ -56,11 +70,26 @@ export class JobRunner {
     private readonly writer: AttemptWriter,
     private readonly hooks: RunnerHooks,
     private readonly executorId: string,
+    private readonly lease: LeaseTerms,
     private readonly extraEnv: Record<string, string> = {},
-  ) {}
+  ) {
+    this.fence = lease.claimSentAt + lease.leaseMs - lease.fenceMarginMs;
+  }
 
   get attempt(): number {
     return this.job.attempts;
+  }
+
+  get fenceAt(): number {
+    return this.fence;
+  }
+
+  /** The lease was renewed by a statement sent at `sentAt` (performance.now()). */
+  leaseRenewed(sentAt: number): void {
+    const fence = sentAt + this.lease.leaseMs - this.lease.fenceMarginMs;
+    if (fence <= this.fence) return;
+    this.fence = fence;
+    this.handle?.fence?.(fence);
   }
 
   /** Stops the attempt if it is running; the first reason given wins. */
@@ -76,6 +105,7 @@ export class JobRunner {
       attempt: this.attempt,
       env: this.extraEnv,
       onLog: (stream, line, writtenAt) => this.log(stream, line, writtenAt),
+      fenceAt: this.fence,
     };
     const startedAt = new Date();
     let handle: RunHandle | null;
@@ -83,6 +113,12 @@ export class JobRunner {
       const { env, secretValues } = await this.hooks.envFor(job);
       context.env = { ...this.extraEnv, ...env };
       this.secretValues = secretValues;
+      if (this.stopReason) {
+        // Stopped before anything ran (lease lost while the environment was read).
+        await this.record(startedAt, stoppedOutcome(this.stopReason, job.timeoutSeconds), null);
+        return;
+      }
+      context.fenceAt = this.fence;
       if (!job.runtimeRef && this.runtime.refFor) {
         // Stored before the attempt starts: if this executor dies while starting it, the
         // next one adopts that attempt (creating it if need be) rather than starting another.
@@ -139,6 +175,8 @@ export class JobRunner {
       return;
     }
     this.handle = handle;
+    // Renewals that arrived while the attempt was starting.
+    handle.fence?.(this.fence);
     if (this.stopReason) void handle.stop(this.stopReason);
     const adopted = job.runtimeRef !== null && !this.refStoredFirst;
     if (!adopted) this.hooks.started(startedAt);
@@ -159,6 +197,14 @@ export class JobRunner {
       await this.handOver();
       return;
     }
+    if (this.stopReason === 'lease_expiring' && handle.keepsRunning) {
+      // The attempt runs on; whoever takes the lease adopts it and records it.
+      this.logger.warn({
+        ...this.logFields(),
+        msg: `job ${job.id} attempt ${this.attempt}: could not renew the lease; the attempt is left for another executor to adopt`,
+      });
+      return;
+    }
     const recorded = await this.record(
       startedAt,
       outcome,
@@ -168,7 +214,11 @@ export class JobRunner {
     if (recorded) await handle.release?.();
   }
 
-  /** claimed -> running with the attempt's ref; stops the attempt if the job is no longer ours. */
+  /**
+   * claimed -> running; stops the attempt if the job is no longer ours. The runtime's ref
+   * is stored on the job only for an attempt that runs on without this executor, as the
+   * ref another executor adopts; a local process's ref goes only into the attempt's record.
+   */
   private markRunning(handle: RunHandle, startedAt: Date): void {
     const { job } = this;
     void this.writer
@@ -176,7 +226,7 @@ export class JobRunner {
         id: job.id,
         leaseToken: job.leaseToken,
         startedAt: job.runtimeRef && job.startedAt ? job.startedAt : startedAt,
-        runtimeRef: handle.ref,
+        runtimeRef: handle.keepsRunning ? handle.ref : null,
       })
       .then(({ held, cancelRequested }) => {
         if (!held) this.stop('lease_lost');
@@ -211,9 +261,9 @@ export class JobRunner {
     }
     const finishedAt = new Date();
     const verdict =
-      this.stopReason === 'shutdown'
-        ? // Not the job's fault: back to the queue at once, for another executor.
-          { status: 'queued' as const, category: 'infra' as const, retryAt: finishedAt }
+      this.stopReason === 'shutdown' || this.stopReason === 'lease_expiring'
+        ? // Not the job's fault: back to the queue in its old place, for another executor.
+          { status: 'queued' as const, category: 'infra' as const, retryAt: null }
         : judgeAttempt(
             {
               attempts: this.attempt,
@@ -260,7 +310,8 @@ export class JobRunner {
       if (finish.outcome === 'succeeded') this.logger.debug(line);
       else this.logger.log(line);
       this.hooks.recorded(finish);
-      if (verdict.status === 'queued') this.hooks.retryScheduled(verdict.retryAt);
+      if (verdict.status === 'queued' && verdict.retryAt)
+        this.hooks.retryScheduled(verdict.retryAt);
     }
     return recorded;
   }
@@ -272,6 +323,7 @@ export class JobRunner {
         this.writer.log({
           jobId: this.job.id,
           attempt: this.attempt,
+          leaseToken: this.job.leaseToken,
           stream: 'system',
           line: `danube: log cut after ${MAX_LOG_LINES_PER_ATTEMPT} lines; the execution record keeps the stderr tail`,
           loggedAt: new Date(),
@@ -282,6 +334,7 @@ export class JobRunner {
     this.writer.log({
       jobId: this.job.id,
       attempt: this.attempt,
+      leaseToken: this.job.leaseToken,
       stream,
       line: this.redact(line),
       loggedAt: writtenAt,

@@ -9,7 +9,7 @@ export async function createRuntime(
 ): Promise<Runtime> {
   switch (options.runtime) {
     case 'process':
-      return new ProcessRuntime({
+      return ProcessRuntime.create({
         workRoot: options.workDir,
         killGraceMs: options.killGraceMs,
         keepWorkDirs: options.keepWorkDirs,

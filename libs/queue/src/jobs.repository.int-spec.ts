@@ -33,6 +33,8 @@ beforeEach(() =>
 
 const job = (over: Partial<NewJob> = {}): NewJob => ({ topic: 'a', command: ['true'], ...over });
 const LEASE = 30_000;
+/** A batch write that matched no row: nothing written, nothing to try again. */
+const NOTHING = { done: [], busy: [] };
 
 function finishOf(claimed: ClaimedJob, over: Partial<AttemptFinish> = {}): AttemptFinish {
   return { ...succeededAttempt(claimed), result: { ok: true }, ...over };
@@ -163,12 +165,12 @@ describe('fencing by lease token', () => {
     await service.enqueue(job());
     const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
     const stale = { ...claimed!, leaseToken: '00000000-0000-4000-8000-000000000000' };
-    expect(await repo.finish('e1', 'inline', [finishOf(stale)])).toEqual([]);
+    expect(await repo.finish('e1', 'inline', [finishOf(stale)])).toEqual(NOTHING);
     expect(
       await repo.finish('e1', 'inline', [
         finishOf(stale, { nextStatus: 'failed', outcome: 'failed', errorCategory: 'transient' }),
       ]),
-    ).toEqual([]);
+    ).toEqual(NOTHING);
     const after = await repo.findById(claimed!.id);
     expect(after).toMatchObject({ status: 'claimed', leaseOwner: 'e1', result: null, error: null });
     expect(await repo.executions(claimed!.id)).toEqual([]);
@@ -185,14 +187,23 @@ describe('fencing by lease token', () => {
       await repo.markRunning([
         { id: first!.id, leaseToken: first!.leaseToken, startedAt: new Date(), runtimeRef: 'x' },
       ]),
-    ).toEqual(new Map());
-    expect(await repo.finish('e1', 'inline', [finishOf(first!, { result: 'stale' })])).toEqual([]);
-    expect(await repo.finish('e2', 'inline', [finishOf(second!, { result: 'fresh' })])).toEqual([
-      { id: second!.id, status: 'succeeded', workflowId: null, parentJobId: null },
-    ]);
+    ).toEqual(NOTHING);
+    expect(await repo.finish('e1', 'inline', [finishOf(first!, { result: 'stale' })])).toEqual(
+      NOTHING,
+    );
+    expect(await repo.finish('e2', 'inline', [finishOf(second!, { result: 'fresh' })])).toEqual({
+      done: [{ id: second!.id, status: 'succeeded', workflowId: null, parentJobId: null }],
+      busy: [],
+    });
     const done = await repo.findById(first!.id);
     expect(done).toMatchObject({ status: 'succeeded', result: 'fresh', leaseOwner: null });
-    expect((await repo.executions(first!.id)).map((e) => e.executorId)).toEqual(['e2']);
+    // e1's attempt is recorded by the reaper, e2's by e2; e1's late finish wrote nothing.
+    expect(
+      (await repo.executions(first!.id)).map((e) => [e.attempt, e.executorId, e.outcome]),
+    ).toEqual([
+      [1, 'e1', 'failed'],
+      [2, 'e2', 'succeeded'],
+    ]);
   });
 
   it('renews only the leases the executor still holds', async () => {
@@ -200,7 +211,9 @@ describe('fencing by lease token', () => {
     const [a, b] = await repo.claim('e1', ['a'], 2, LEASE);
     await repo.finish('e1', 'inline', [finishOf(b!)]);
     const renewed = await repo.renewLeases('e1', [a!.id, b!.id], LEASE);
-    expect(renewed).toEqual([{ id: a!.id, leaseToken: a!.leaseToken, cancelRequested: false }]);
+    expect(renewed).toEqual([
+      { id: a!.id, leaseToken: a!.leaseToken, cancelRequested: false, renewed: true },
+    ]);
     expect(await repo.renewLeases('e2', [a!.id], LEASE)).toEqual([]);
   });
 });
@@ -217,7 +230,7 @@ describe('transitions the database refuses', () => {
       await repo.finish('e1', 'inline', [
         finishOf(claimed!, { nextStatus: 'failed', outcome: 'failed' }),
       ]),
-    ).toEqual([]);
+    ).toEqual(NOTHING);
     expect((await repo.findById(claimed!.id))!.status).toBe('succeeded');
   });
 
@@ -233,7 +246,7 @@ describe('transitions the database refuses', () => {
           runtimeRef: null,
         },
       ]),
-    ).toEqual(new Map());
+    ).toEqual(NOTHING);
     expect((await repo.findById(queued.id))!.status).toBe('queued');
   });
 
@@ -247,7 +260,7 @@ describe('transitions the database refuses', () => {
     expect(requested.status).toBe('claimed');
     expect(requested.cancelRequestedAt).not.toBeNull();
     expect(await repo.renewLeases('e1', [other.id], LEASE)).toEqual([
-      { id: other.id, leaseToken: claimed!.leaseToken, cancelRequested: true },
+      { id: other.id, leaseToken: claimed!.leaseToken, cancelRequested: true, renewed: true },
     ]);
   });
 
@@ -268,15 +281,64 @@ describe('transitions the database refuses', () => {
 });
 
 describe('reaper', () => {
-  it('returns expired leases to the queue keeping runtime_ref, and cancels those asked to', async () => {
+  const expireLeases = () =>
+    db.pool.query("UPDATE danube.jobs SET lease_expires_at = now() - interval '1 second'");
+
+  it('records each reaped attempt as infra naming its executor, and queues the job in its old place', async () => {
+    await db.pool.query(
+      "INSERT INTO danube.executors (id, topics, host, pid, version, runtime, capacity) VALUES ('e1', '{a}', 'h', 1, 'v', 'process', 1)",
+    );
+    const old = new Date(Date.now() - 60_000);
+    const [{ job: first }] = await service.enqueueMany([job({ runAt: old }), job({ runAt: old })]);
+    const [a, b] = await repo.claim('e1', ['a'], 2, 1000);
+    const startedAt = new Date();
+    await repo.markRunning([{ id: a!.id, leaseToken: a!.leaseToken, startedAt, runtimeRef: null }]);
+    await service.enqueue(job());
+    expect(await repo.reapExpiredLeases()).toEqual([]);
+    await expireLeases();
+    const reaped = await repo.reapExpiredLeases();
+    expect(reaped.map((r) => [r.id, r.status]).sort()).toEqual(
+      [
+        [a!.id, 'queued'],
+        [b!.id, 'queued'],
+      ].sort(),
+    );
+    const executions = await repo.executions(a!.id);
+    expect(executions).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        executorId: 'e1',
+        runtime: 'process',
+        outcome: 'failed',
+        errorCategory: 'infra',
+        startedAt,
+      }),
+    ]);
+    expect(executions[0]!.message).toMatch(/executor e1 stopped renewing its lease.*may have run/);
+    // b was claimed and never marked running: recorded all the same, with no start time.
+    expect(await repo.executions(b!.id)).toEqual([
+      expect.objectContaining({ attempt: 1, executorId: 'e1', startedAt: null }),
+    ]);
+    // Their place in line is kept: they come before the job queued after them.
+    expect(await repo.findById(first.id)).toMatchObject({ status: 'queued', runAt: old });
+    const again = await repo.claim('e2', ['a'], 3, LEASE);
+    expect(again.map((j) => [j.id, j.attempts])).toEqual([
+      [a!.id, 2],
+      [b!.id, 2],
+      [expect.any(String), 1],
+    ]);
+  });
+
+  it('queues an attempt that runs on without its executor for adoption, even when cancelled; cancels the others', async () => {
     await service.enqueueMany([job(), job()]);
     const [a, b] = await repo.claim('e1', ['a'], 2, 1000);
+    const ref = 'kubernetes:danube-jobs/danube-1-1';
     await repo.markRunning([
-      { id: a!.id, leaseToken: a!.leaseToken, startedAt: new Date(), runtimeRef: 'process:host:1' },
+      { id: a!.id, leaseToken: a!.leaseToken, startedAt: new Date(), runtimeRef: ref },
     ]);
+    await service.cancel(a!.id);
     await service.cancel(b!.id);
-    expect(await repo.reapExpiredLeases()).toEqual([]);
-    await db.pool.query("UPDATE danube.jobs SET lease_expires_at = now() - interval '1 second'");
+    await expireLeases();
     const reaped = await repo.reapExpiredLeases();
     expect(reaped.map((r) => [r.id, r.status]).sort()).toEqual(
       [
@@ -286,13 +348,63 @@ describe('reaper', () => {
     );
     expect(await repo.findById(a!.id)).toMatchObject({
       status: 'queued',
-      runtimeRef: 'process:host:1',
+      runtimeRef: ref,
       leaseOwner: null,
       attempts: 1,
     });
-    // The attempt is still the same one: the next claim adopts it rather than counting a new attempt.
+    // No record yet for the attempt that is still running: its adopter writes it.
+    expect(await repo.executions(a!.id)).toEqual([]);
+    expect(await repo.executions(b!.id)).toHaveLength(1);
+    // The same attempt: the next claim adopts it rather than counting a new attempt.
     const [again] = await repo.claim('e2', ['a'], 1, LEASE);
-    expect(again).toMatchObject({ id: a!.id, attempts: 1, runtimeRef: 'process:host:1' });
+    expect(again).toMatchObject({ id: a!.id, attempts: 1, runtimeRef: ref });
+  });
+});
+
+describe('a row locked by another session', () => {
+  /** Holds job `id` locked in an open transaction until the returned function is called. */
+  async function lockRow(id: string): Promise<() => Promise<void>> {
+    const client = await db.pool.connect();
+    await client.query('BEGIN');
+    await client.query('SELECT 1 FROM danube.jobs WHERE id = $1 FOR UPDATE', [id]);
+    return async () => {
+      await client.query('ROLLBACK');
+      client.release();
+    };
+  }
+
+  it('does not hold up renewals, starts and finishes of other rows; comes back busy, and is written once the lock is gone', async () => {
+    await service.enqueueMany([job(), job()]);
+    const [a, b] = await repo.claim('e1', ['a'], 2, LEASE);
+    const unlock = await lockRow(a!.id);
+    try {
+      const renewals = await repo.renewLeases('e1', [a!.id, b!.id], LEASE);
+      expect(renewals.map((r) => [r.id, r.renewed]).sort()).toEqual(
+        [
+          [a!.id, false],
+          [b!.id, true],
+        ].sort(),
+      );
+      const starts = [a!, b!].map((c) => ({
+        id: c.id,
+        leaseToken: c.leaseToken,
+        startedAt: new Date(),
+        runtimeRef: null,
+      }));
+      expect(await repo.markRunning(starts)).toEqual({
+        done: [{ id: b!.id, cancelRequested: false }],
+        busy: [a!.id],
+      });
+      expect(await repo.finish('e1', 'inline', [finishOf(a!), finishOf(b!)])).toEqual({
+        done: [{ id: b!.id, status: 'succeeded', workflowId: null, parentJobId: null }],
+        busy: [a!.id],
+      });
+      expect(await repo.executions(a!.id)).toEqual([]);
+    } finally {
+      await unlock();
+    }
+    expect((await repo.finish('e1', 'inline', [finishOf(a!)])).done).toHaveLength(1);
+    expect((await repo.findById(a!.id))!.status).toBe('succeeded');
   });
 });
 
@@ -387,7 +499,7 @@ describe('events written by the job transition triggers', () => {
         'inline',
         claimed.map((c) => finishOf(c)),
       );
-      expect(finished).toHaveLength(500);
+      expect(finished.done).toHaveLength(500);
       const ids = enqueued.map((e) => e.job.id);
       const written = await events(ids);
       expect(written.map((e) => `${e.jobId} ${e.type}`)).toEqual(
@@ -401,25 +513,28 @@ describe('events written by the job transition triggers', () => {
   });
 });
 
-describe('stored output of an attempt', () => {
+describe('log lines', () => {
+  const at = (ms: number) => new Date(Date.UTC(2026, 10, 30, 23, 0, 0, ms));
+  const lineOf = (claimed: ClaimedJob, attempt: number, stream: string, ms: number): LogLine => ({
+    jobId: claimed.id,
+    attempt,
+    leaseToken: claimed.leaseToken,
+    stream: stream as LogLine['stream'],
+    line: `${stream} ${ms}`,
+    loggedAt: at(ms),
+  });
+
   it("counts an attempt's stdout and stderr lines and the lines at the last time", async () => {
     const { job: stored } = await service.enqueue(job());
     expect(await repo.storedOutput(stored.id, 1)).toBeNull();
-    const at = (ms: number) => new Date(Date.UTC(2026, 10, 30, 23, 0, 0, ms));
-    const line = (attempt: number, stream: string, ms: number) => ({
-      jobId: stored.id,
-      attempt,
-      stream: stream as LogLine['stream'],
-      line: `${stream} ${ms}`,
-      loggedAt: at(ms),
-    });
+    const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
     await repo.insertLogLines([
-      line(1, 'stdout', 100),
-      line(1, 'stderr', 200),
-      line(1, 'stdout', 200),
+      lineOf(claimed!, 1, 'stdout', 100),
+      lineOf(claimed!, 1, 'stderr', 200),
+      lineOf(claimed!, 1, 'stdout', 200),
       // Not the job's output, and other attempts: not counted.
-      line(1, 'system', 300),
-      line(2, 'stdout', 400),
+      lineOf(claimed!, 1, 'system', 300),
+      lineOf(claimed!, 2, 'stdout', 400),
     ]);
     expect(await repo.storedOutput(stored.id, 1)).toEqual({
       lines: 3,
@@ -427,5 +542,26 @@ describe('stored output of an attempt', () => {
       linesAtUpTo: 2,
     });
     expect(await repo.storedOutput(stored.id, 3)).toBeNull();
+  });
+
+  it('are fenced: lines written under a lease that was taken over are dropped, the rest kept in order', async () => {
+    await service.enqueueMany([job(), job()]);
+    const [a, b] = await repo.claim('e1', ['a'], 2, 1000);
+    await db.pool.query(
+      "UPDATE danube.jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1",
+      [a!.id],
+    );
+    await repo.reapExpiredLeases();
+    const [taken] = await repo.claim('e2', ['a'], 1, LEASE);
+    expect(taken!.id).toBe(a!.id);
+    const lines = [5, 1, 4, 2, 3].map((ms) => lineOf(b!, 1, 'stdout', ms));
+    await repo.insertLogLines([
+      lineOf(a!, 1, 'stdout', 9),
+      ...lines,
+      lineOf(taken!, 2, 'stdout', 7),
+    ]);
+    const stored = async (id: string) => (await repo.logLines(id, '0', 100)).map((l) => l.line);
+    expect(await stored(a!.id)).toEqual(['stdout 7']);
+    expect(await stored(b!.id)).toEqual(lines.map((l) => l.line));
   });
 });

@@ -76,6 +76,8 @@ export function succeededAttempt(job: ClaimedJob, at: Date = new Date()): Attemp
 export interface LogLine {
   jobId: string;
   attempt: number;
+  /** The lease the line was written under: lines of a lease that was taken over are dropped. */
+  leaseToken: string;
   stream: 'stdout' | 'stderr' | 'system';
   line: string;
   loggedAt: Date;
@@ -108,6 +110,16 @@ export interface LeaseRenewal {
   id: string;
   leaseToken: string;
   cancelRequested: boolean;
+  /** false: still this executor's, but another session holds the row locked; not renewed. */
+  renewed: boolean;
+}
+
+/** What MARK_JOBS_RUNNING and FINISH_ATTEMPTS did with each row they were given. */
+export interface BatchResult<T> {
+  /** Rows written. */
+  done: T[];
+  /** Ids still held but locked by another session: write them again later. */
+  busy: string[];
 }
 
 /** Statuses a user's cancel moves straight to cancelled (nothing runs yet). */
@@ -257,10 +269,16 @@ export class JobsRepository {
     return rows.map((r) => r.topic);
   }
 
-  /** claimed -> running; returns the ids moved and whether each has a pending cancel. */
-  async markRunning(starts: AttemptStart[]): Promise<Map<string, { cancelRequested: boolean }>> {
-    if (starts.length === 0) return new Map();
-    const { rows } = await this.pool.query<{ id: string; cancel_requested: boolean }>(
+  /** claimed -> running; returns the ids moved with whether each has a pending cancel. */
+  async markRunning(
+    starts: AttemptStart[],
+  ): Promise<BatchResult<{ id: string; cancelRequested: boolean }>> {
+    if (starts.length === 0) return { done: [], busy: [] };
+    const { rows } = await this.pool.query<{
+      id: string;
+      cancel_requested: boolean;
+      busy: boolean;
+    }>(
       prepared('mark_jobs_running', sql.MARK_JOBS_RUNNING, [
         starts.map((s) => s.id),
         starts.map((s) => s.leaseToken),
@@ -269,7 +287,12 @@ export class JobsRepository {
         fromStatuses('running'),
       ]),
     );
-    return new Map(rows.map((r) => [r.id, { cancelRequested: r.cancel_requested }]));
+    return {
+      done: rows
+        .filter((r) => !r.busy)
+        .map((r) => ({ id: r.id, cancelRequested: r.cancel_requested })),
+      busy: rows.filter((r) => r.busy).map((r) => r.id),
+    };
   }
 
   /**
@@ -280,14 +303,15 @@ export class JobsRepository {
     executorId: string,
     runtime: string,
     finishes: AttemptFinish[],
-  ): Promise<TerminalJob[]> {
-    if (finishes.length === 0) return [];
+  ): Promise<BatchResult<TerminalJob>> {
+    if (finishes.length === 0) return { done: [], busy: [] };
     const column = <T>(pick: (f: AttemptFinish) => T) => finishes.map(pick);
     const { rows } = await this.pool.query<{
       id: string;
       status: JobStatus;
       workflow_id: string | null;
       parent_job_id: string | null;
+      busy: boolean;
     }>(
       prepared('finish_attempts', sql.FINISH_ATTEMPTS, [
         column((f) => f.id),
@@ -311,12 +335,17 @@ export class JobsRepository {
         [...LEASED_STATUSES],
       ]),
     );
-    return rows.map((r) => ({
-      id: r.id,
-      status: r.status,
-      workflowId: r.workflow_id,
-      parentJobId: r.parent_job_id,
-    }));
+    return {
+      done: rows
+        .filter((r) => !r.busy)
+        .map((r) => ({
+          id: r.id,
+          status: r.status,
+          workflowId: r.workflow_id,
+          parentJobId: r.parent_job_id,
+        })),
+      busy: rows.filter((r) => r.busy).map((r) => r.id),
+    };
   }
 
   async renewLeases(
@@ -329,6 +358,7 @@ export class JobsRepository {
       id: string;
       lease_token: string;
       cancel_requested: boolean;
+      renewed: boolean;
     }>(
       prepared('renew_leases', sql.RENEW_LEASES, [
         executorId,
@@ -341,6 +371,7 @@ export class JobsRepository {
       id: r.id,
       leaseToken: r.lease_token,
       cancelRequested: r.cancel_requested,
+      renewed: r.renewed,
     }));
   }
 
@@ -410,6 +441,7 @@ export class JobsRepository {
     const payload = lines.map((l) => ({
       job_id: l.jobId,
       attempt: l.attempt,
+      lease_token: l.leaseToken,
       stream: l.stream,
       line: l.line,
       logged_at: l.loggedAt.toISOString(),

@@ -107,23 +107,41 @@ export const QUEUED_TOPICS = `
 
 /**
  * claimed -> running for a batch of started attempts, fenced by lease token. Returns the
- * rows it moved, with whether a cancel was requested meanwhile; a job missing from the
- * result was cancelled or lost its lease, and its attempt must be stopped.
+ * rows it moved, with whether a cancel was requested meanwhile, and as `busy` the rows
+ * still held but locked by another session (someone's open transaction), to try again
+ * in a later batch: SKIP LOCKED keeps one locked row from stalling every other write of
+ * the batch. A job missing from the result lost its lease; its attempt must be stopped.
  */
 export const MARK_JOBS_RUNNING = `
-  UPDATE danube.jobs j SET
-    status = 'running',
-    started_at = s.started_at,
-    runtime_ref = s.runtime_ref
-  FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[]) AS s(id, lease_token, started_at, runtime_ref)
-  WHERE j.id = s.id AND j.lease_token = s.lease_token AND j.status = ANY($5::danube.job_status[])
-  RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested`;
+  WITH s AS (
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])
+      AS s(id, lease_token, started_at, runtime_ref)
+  ), held AS (
+    SELECT j.id FROM danube.jobs j JOIN s ON s.id = j.id AND s.lease_token = j.lease_token
+    WHERE j.status = ANY($5::danube.job_status[])
+    FOR UPDATE OF j SKIP LOCKED
+  ), moved AS (
+    UPDATE danube.jobs j SET
+      status = 'running',
+      started_at = s.started_at,
+      runtime_ref = s.runtime_ref
+    FROM s JOIN held h ON h.id = s.id
+    WHERE j.id = s.id AND j.lease_token = s.lease_token AND j.status = ANY($5::danube.job_status[])
+    RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
+  )
+  SELECT id, cancel_requested, false AS busy FROM moved
+  UNION ALL
+  SELECT s.id, false, true FROM s JOIN danube.jobs j ON j.id = s.id AND j.lease_token = s.lease_token
+  WHERE j.status = ANY($5::danube.job_status[]) AND s.id NOT IN (SELECT id FROM held)`;
 
 /**
  * Ends a batch of attempts in one statement: moves each job to its next status (a terminal
- * one, or queued again with a later run_at for a retry), releases its lease, and inserts
- * one execution row per attempt. Rows whose lease token no longer matches are left alone
- * and get no execution row: their attempt's result belongs to the lease's new holder.
+ * one, or queued again for a retry: at a later run_at after a backoff, or keeping its place
+ * when retry_at is null), releases its lease, and inserts one execution row per attempt.
+ * Rows whose lease token no longer matches are left alone and get no execution row: the
+ * attempt's record was written by whoever took the lease (the reaper). Rows still held but
+ * locked by another session come back as `busy`, to finish in a later batch (see
+ * MARK_JOBS_RUNNING).
  */
 export const FINISH_ATTEMPTS = `
   WITH done AS (
@@ -133,6 +151,10 @@ export const FINISH_ATTEMPTS = `
       $11::jsonb[], $12::text[], $13::timestamptz[], $14::timestamptz[]
     ) AS d(id, lease_token, attempt, next_status, outcome, retry_at, error_category, message,
            exit_code, stderr_tail, result, runtime_ref, started_at, finished_at)
+  ), held AS (
+    SELECT j.id FROM danube.jobs j JOIN done d ON d.id = j.id AND d.lease_token = j.lease_token
+    WHERE j.status = ANY($17::danube.job_status[])
+    FOR UPDATE OF j SKIP LOCKED
   ), finished AS (
     UPDATE danube.jobs j SET
       status = d.next_status,
@@ -146,7 +168,7 @@ export const FINISH_ATTEMPTS = `
       lease_owner = NULL,
       lease_token = NULL,
       lease_expires_at = NULL
-    FROM done d
+    FROM done d JOIN held h ON h.id = d.id
     WHERE j.id = d.id AND j.lease_token = d.lease_token AND j.status = ANY($17::danube.job_status[])
     RETURNING j.id, j.status, j.workflow_id, j.parent_job_id
   ), recorded AS (
@@ -159,55 +181,95 @@ export const FINISH_ATTEMPTS = `
     -- Never expected; if it happens, a record that exists must not fail the whole batch.
     ON CONFLICT (job_id, attempt) DO NOTHING
   )
-  SELECT id, status, workflow_id, parent_job_id FROM finished`;
+  SELECT id, status, workflow_id, parent_job_id, false AS busy FROM finished
+  UNION ALL
+  SELECT d.id, NULL, NULL, NULL, true FROM done d
+  JOIN danube.jobs j ON j.id = d.id AND j.lease_token = d.lease_token
+  WHERE j.status = ANY($17::danube.job_status[]) AND d.id NOT IN (SELECT id FROM held)`;
 
 /**
  * Renews the leases of the jobs an executor is running ($4), in one statement whatever
  * their number. Naming the jobs, not just the owner, lets a lease the executor no longer
  * backs with a running attempt (a bug, a crashed runner) expire and be reaped. The rows
- * returned are the leases it still holds; a job it runs that is missing was taken over.
+ * returned are the leases it still holds, `renewed` false for a row another session has
+ * locked (SKIP LOCKED: one locked row must not hold up every other renewal; that job's
+ * watchdog is not fed this time). A job it runs that is missing was taken over.
  */
 export const RENEW_LEASES = `
-  UPDATE danube.jobs j SET lease_expires_at = now() + $2 * interval '1 millisecond'
+  WITH held AS (
+    SELECT j.id FROM danube.jobs j
+    WHERE j.lease_owner = $1 AND j.status = ANY($3::danube.job_status[]) AND j.id = ANY($4::bigint[])
+    FOR UPDATE SKIP LOCKED
+  ), renewed AS (
+    UPDATE danube.jobs j SET lease_expires_at = now() + $2 * interval '1 millisecond'
+    FROM held h
+    WHERE j.id = h.id
+    RETURNING j.id, j.lease_token, j.cancel_requested_at IS NOT NULL AS cancel_requested
+  )
+  SELECT id, lease_token, cancel_requested, true AS renewed FROM renewed
+  UNION ALL
+  SELECT j.id, j.lease_token, j.cancel_requested_at IS NOT NULL, false FROM danube.jobs j
   WHERE j.lease_owner = $1 AND j.status = ANY($3::danube.job_status[]) AND j.id = ANY($4::bigint[])
-  RETURNING j.id, j.lease_token, j.cancel_requested_at IS NOT NULL AS cancel_requested`;
+    AND j.id NOT IN (SELECT id FROM held)`;
 
 /**
- * Returns jobs whose lease expired (their executor died or lost the database) to the queue,
- * keeping runtime_ref so that the next claimer can adopt the running attempt. A job whose
- * cancellation was requested is cancelled instead.
+ * Ends the leases that expired (their executor died, stalled or lost the database).
+ *
+ * An attempt that dies with its executor (a local process) may have run, so it gets its
+ * execution record here, naming the executor that held it: `infra`, "the attempt may have
+ * run". The history is a superset of what ran. The job goes back to the queue in its old
+ * place (run_at and priority unchanged), so it runs again within a claim cycle; or, if its
+ * cancel was asked, it is cancelled.
+ *
+ * An attempt that runs on without its executor (runtime_ref set: a Kubernetes Job) gets no
+ * record yet: the job goes back to the queue keeping runtime_ref, even when a cancel was
+ * asked, and the next claimer adopts the attempt, records it, and stops it if cancelled.
  */
 export const REAP_EXPIRED_LEASES = `
   WITH expired AS (
     -- Written out (not a parameter) so that the planner can use the partial index jobs_leased.
-    SELECT id FROM danube.jobs
+    SELECT id, status, attempts, lease_owner, runtime_ref, started_at,
+           cancel_requested_at IS NOT NULL AND runtime_ref IS NULL AS cancel
+    FROM danube.jobs
     WHERE status IN ('claimed', 'running') AND lease_expires_at < now()
     ORDER BY lease_expires_at
     LIMIT $1
     FOR UPDATE SKIP LOCKED
+  ), reaped AS (
+    UPDATE danube.jobs j SET
+      status = CASE WHEN e.cancel THEN 'cancelled' ELSE 'queued' END::danube.job_status,
+      finished_at = CASE WHEN e.cancel THEN now() END,
+      error = CASE WHEN e.cancel THEN jsonb_build_object(
+        'category', 'cancelled', 'message', 'cancelled by request', 'exitCode', NULL) ELSE j.error END,
+      lease_owner = NULL,
+      lease_token = NULL,
+      lease_expires_at = NULL
+    FROM expired e
+    WHERE j.id = e.id
+    RETURNING j.id, j.topic, j.status, j.workflow_id, j.parent_job_id
+  ), recorded AS (
+    INSERT INTO danube.executions (
+      job_id, attempt, executor_id, runtime, outcome, error_category, message, started_at,
+      finished_at)
+    SELECT e.id, e.attempts, e.lease_owner, coalesce(x.runtime, 'unknown'), 'failed', 'infra',
+           'executor ' || e.lease_owner || ' stopped renewing its lease (it died, stalled or lost Postgres) and the attempt was ended; it may have run',
+           CASE WHEN e.status = 'running' THEN e.started_at END, now()
+    FROM expired e LEFT JOIN danube.executors x ON x.id = e.lease_owner
+    WHERE e.runtime_ref IS NULL
+    -- The executor recorded the attempt after all, in the same instant: its record stands.
+    ON CONFLICT (job_id, attempt) DO NOTHING
   )
-  UPDATE danube.jobs j SET
-    status = CASE WHEN j.cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END::danube.job_status,
-    run_at = now(),
-    finished_at = CASE WHEN j.cancel_requested_at IS NULL THEN NULL ELSE now() END,
-    error = CASE WHEN j.cancel_requested_at IS NULL THEN j.error ELSE jsonb_build_object(
-      'category', 'cancelled', 'message', 'cancelled by request', 'exitCode', NULL) END,
-    lease_owner = NULL,
-    lease_token = NULL,
-    lease_expires_at = NULL
-  FROM expired e
-  WHERE j.id = e.id
-  RETURNING j.id, j.topic, j.status, j.workflow_id, j.parent_job_id`;
+  SELECT id, topic, status, workflow_id, parent_job_id FROM reaped`;
 
 /**
  * An executor shutting down lets go of an attempt that runs on without it (a Kubernetes
- * Job): back to the queue at once, keeping attempts and runtime_ref, so that the next
- * claimer adopts the running attempt instead of waiting for the lease to expire.
+ * Job): back to the queue at once, in its old place, keeping attempts and runtime_ref, so
+ * that the next claimer adopts the running attempt instead of waiting for the lease to
+ * expire.
  */
 export const HAND_OVER_ATTEMPT = `
   UPDATE danube.jobs j SET
     status = 'queued',
-    run_at = now(),
     lease_owner = NULL,
     lease_token = NULL,
     lease_expires_at = NULL
@@ -243,10 +305,21 @@ export const SELECT_EXECUTIONS = `
          message, exit_code, stderr_tail, started_at, finished_at
   FROM danube.executions WHERE job_id = $1 ORDER BY attempt`;
 
+/**
+ * Log lines of running attempts, in the order given. Fenced like every write of an
+ * executor: the lines of an attempt whose lease was taken over are dropped, so an executor
+ * that wakes from a pause cannot write into a job another executor now runs.
+ */
 export const INSERT_LOG_LINES = `
   INSERT INTO danube.job_logs (job_id, attempt, stream, line, logged_at)
   SELECT l.job_id, l.attempt, l.stream, l.line, l.logged_at
-  FROM jsonb_to_recordset($1::jsonb) AS l(job_id bigint, attempt integer, stream text, line text, logged_at timestamptz)`;
+  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+    job_id bigint, attempt integer, lease_token uuid, stream text, line text,
+    logged_at timestamptz)) WITH ORDINALITY AS l(
+    job_id, attempt, lease_token, stream, line, logged_at, ord)
+  WHERE EXISTS (
+    SELECT 1 FROM danube.jobs j WHERE j.id = l.job_id AND j.lease_token = l.lease_token)
+  ORDER BY l.ord`;
 
 /**
  * How much of an attempt's output is stored: its line count, the time of its last line and

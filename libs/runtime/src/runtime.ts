@@ -2,8 +2,12 @@ import type { ClaimedJob, Outcome, StoredLogPosition } from '@danube/core';
 
 export type LogStream = 'stdout' | 'stderr';
 
-/** Why an executor stops an attempt before it ends by itself. */
-export type StopReason = 'cancelled' | 'timeout' | 'lease_lost' | 'shutdown';
+/**
+ * Why an executor stops an attempt before it ends by itself. `lease_lost`: another
+ * executor holds the job now. `lease_expiring`: the executor could not renew its lease
+ * (Postgres out of reach, or the executor stalled) and must stop before the lease ends.
+ */
+export type StopReason = 'cancelled' | 'timeout' | 'lease_lost' | 'lease_expiring' | 'shutdown';
 
 export interface AttemptContext {
   job: ClaimedJob;
@@ -20,6 +24,11 @@ export interface AttemptContext {
    * runtime knows when the line was written (else the time it arrives is used).
    */
   onLog(stream: LogStream, line: string, writtenAt?: Date): void;
+  /**
+   * When the attempt must be dead unless the lease is renewed (performance.now() clock):
+   * the executor's lease minus a margin. See RunHandle.fence.
+   */
+  fenceAt?: number;
 }
 
 /** One running attempt. */
@@ -37,6 +46,13 @@ export interface RunHandle {
    * a shutdown or a lost lease only lets go of it, for another executor to adopt.
    */
   readonly keepsRunning?: boolean;
+  /**
+   * The lease was renewed: the attempt may run until `at` (performance.now() clock). A
+   * runtime whose attempts die with the executor enforces this outside the executor's
+   * event loop, so that an executor that is paused or cut off from Postgres cannot let an
+   * attempt run on after another executor has taken the job.
+   */
+  fence?(at: number): void;
   /** Called once the attempt's end is recorded: frees what it still holds (its Job). */
   release?(): Promise<void>;
 }
@@ -77,6 +93,13 @@ export function stoppedOutcome(reason: StopReason, timeoutSeconds: number): Outc
         kind: 'failed',
         category: 'infra',
         message: 'the executor lost its lease on the job and stopped the attempt',
+      };
+    case 'lease_expiring':
+      return {
+        kind: 'failed',
+        category: 'infra',
+        message:
+          'the executor could not renew its lease (Postgres out of reach, or the executor stalled) and stopped the attempt before the lease ran out',
       };
     case 'shutdown':
       return {

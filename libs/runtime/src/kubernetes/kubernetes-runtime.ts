@@ -158,7 +158,7 @@ class KubernetesHandle implements RunHandle {
   async stop(reason: StopReason): Promise<void> {
     if (this.ending) return;
     this.ending = true;
-    if (reason === 'lease_lost' || reason === 'shutdown') {
+    if (reason === 'lease_lost' || reason === 'lease_expiring' || reason === 'shutdown') {
       // The Job goes on; the executor that takes the lease adopts it.
       this.detached = true;
       this.unsubscribe();

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -25,15 +25,28 @@ export interface ProcessRuntimeOptions {
 const MAX_RESULT_BYTES = 1024 * 1024;
 
 /**
- * The job runs in its own process group under a tiny shell watchdog. The watchdog holds
- * the read end of a pipe from the executor (fd 3) and kills the whole group when that pipe
- * closes: if the executor dies, even by SIGKILL, its jobs die with it rather than running
- * on unseen while another executor retries them. After a normal exit the executor closes
- * the pipe itself, which also reaps anything the job left running in the background.
+ * The job runs in its own process group under a tiny bash watchdog, a process apart from
+ * the executor. The watchdog holds the read end of a pipe from the executor (fd 3) and
+ * kills the whole group with SIGKILL when
+ *   - the pipe closes: the executor died (even by SIGKILL), or the job ended and the
+ *     executor closed it, which also reaps anything the job left in the background; or
+ *   - no line arrives in time: each line the executor writes after renewing its lease is
+ *     the number of seconds the job may run on ($1 before the first). An executor that is
+ *     paused, starved or cut off from Postgres stops writing, and its jobs die before its
+ *     lease can run out, so they never overlap with the attempt of the executor that takes
+ *     the job over.
+ * The watchdog ignores SIGTERM and SIGINT: stopping a job signals its whole group, and the
+ * watchdog must outlive the job to reap what it leaves behind.
  */
 const WATCHDOG = [
   'exec 3<&0 </dev/null',
-  '( read -r _ <&3; kill -KILL 0 ) >/dev/null 2>&1 &',
+  '(',
+  "  trap '' TERM INT HUP",
+  '  t=$1',
+  '  if [ -z "$t" ]; then read -r _ <&3; else while read -r -t "$t" t <&3; do :; done; fi',
+  '  kill -KILL 0',
+  ') >/dev/null 2>&1 &',
+  'shift',
   'exec "$@" 3<&-',
 ].join('\n');
 
@@ -45,6 +58,27 @@ export class ProcessRuntime implements Runtime {
   readonly name = 'process';
 
   constructor(private readonly options: ProcessRuntimeOptions) {}
+
+  /**
+   * The runtime, once it has checked that `bash` 4 or later is on PATH: the watchdog's
+   * `read -t` with a fractional timeout needs it (macOS's /bin/bash 3.2 does not have it).
+   */
+  static async create(options: ProcessRuntimeOptions): Promise<ProcessRuntime> {
+    const version = await new Promise<string>((resolve) =>
+      execFile(
+        'bash',
+        ['-c', 'read -r -t 0.01 _ </dev/null; echo "${BASH_VERSINFO[0]}"'],
+        { timeout: 10_000 },
+        (error, stdout) => resolve(error ? '' : stdout.trim()),
+      ),
+    );
+    if (!(Number(version) >= 4)) {
+      throw new Error(
+        `the process runtime needs bash 4 or later on PATH (each job runs under a bash watchdog that enforces the executor's lease); ${version ? `found bash ${version}` : 'no bash was found'}: install a newer bash`,
+      );
+    }
+    return new ProcessRuntime(options);
+  }
 
   async start(context: AttemptContext): Promise<RunHandle> {
     const { job, attempt } = context;
@@ -71,7 +105,8 @@ export class ProcessRuntime implements Runtime {
 
     const command = job.spec.command;
     const argv = typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'danube-job', ...argv], {
+    const limit = context.fenceAt === undefined ? '' : secondsUntil(context.fenceAt).toFixed(3);
+    const child = spawn('bash', ['-c', WATCHDOG, 'danube-job', limit, ...argv], {
       cwd: workDir,
       env,
       detached: true,
@@ -86,6 +121,14 @@ export class ProcessRuntime implements Runtime {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Seconds from now until `at` (performance.now() clock), for the watchdog's `read -t`;
+ * at least a millisecond, because `read -t 0` only polls and would never time out.
+ */
+function secondsUntil(at: number): number {
+  return Math.max(0.001, (at - performance.now()) / 1000);
 }
 
 class ProcessHandle implements RunHandle {
@@ -149,6 +192,11 @@ class ProcessHandle implements RunHandle {
 
   stderrTail(): string {
     return this.stderr.tailText();
+  }
+
+  fence(at: number): void {
+    if (this.exited) return;
+    this.child.stdin!.write(`${secondsUntil(at).toFixed(3)}\n`);
   }
 
   async stop(reason: StopReason): Promise<void> {

@@ -1,0 +1,53 @@
+import { Logger } from '@nestjs/common';
+import { withTransaction } from '@danube/db';
+import { JobsRepository, type TerminalHook } from '@danube/queue';
+import type { Pool } from 'pg';
+
+/** Any one executor reaps at a time: the reaper runs under this advisory lock. */
+const REAPER_LOCK_KEY = 0x64616e75; // 'danu'
+
+/**
+ * Ends expired leases, whoever held them (see REAP_EXPIRED_LEASES): the attempts of dead,
+ * stalled or cut-off executors get their record and their jobs go back to the queue in
+ * their old place. Every executor runs it on a timer; a transaction-scoped advisory lock
+ * lets one through at a time, and the others skip the round.
+ */
+export class Reaper {
+  private readonly logger = new Logger(Reaper.name);
+
+  constructor(
+    private readonly pool: Pool,
+    /** Runs in the same transaction: a reaped job that ended tells its workflow. */
+    private readonly terminalHook: TerminalHook,
+    /** Topics that got queued jobs, after the commit. */
+    private readonly onQueued: (topics: Iterable<string>) => void,
+  ) {}
+
+  async reap(): Promise<void> {
+    const { reaped, released } = await withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [REAPER_LOCK_KEY],
+      );
+      if (!rows[0]?.locked) return { reaped: [], released: [] };
+      const reaped = await JobsRepository.on(client).reapExpiredLeases();
+      // Jobs whose cancel was asked end here as cancelled: their workflows must hear of it.
+      const ended = reaped.filter((j) => j.status === 'cancelled' && j.workflowId !== null);
+      const { queuedTopics } =
+        ended.length > 0
+          ? await this.terminalHook.afterTerminal(client, ended)
+          : { queuedTopics: [] };
+      return { reaped, released: queuedTopics };
+    });
+    if (released.length > 0) this.onQueued(released);
+    if (reaped.length === 0) return;
+    this.logger.warn(
+      `reaped ${reaped.length} jobs whose lease expired: ${reaped
+        .map((j) => j.id)
+        .slice(0, 20)
+        .join(', ')}`,
+    );
+    const topics = new Set(reaped.filter((j) => j.status === 'queued').map((j) => j.topic));
+    if (topics.size > 0) this.onQueued(topics);
+  }
+}
