@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { startApi, http, type TestApi } from './support/api';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -394,6 +395,98 @@ describe('bad input', () => {
     });
     expect(response.status).toBe(413);
     expect(response.body.message).toMatch(/the limit is/);
+  });
+
+  describe('bodies that are not plain UTF-8 JSON, or are hostile', () => {
+    const post = (body: Buffer | string, headers: Record<string, string>) =>
+      fetch(`${api.url}/v1/jobs`, { method: 'POST', headers, body }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { message: string },
+      }));
+    const valid = JSON.stringify({ topic: 'bad', command: 'true' });
+    const nested = (depth: number) =>
+      `{"topic":"bad","command":"true","env":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+
+    it.each([
+      [
+        'an unknown charset',
+        valid,
+        { 'content-type': 'application/json; charset=klingon' },
+        415,
+        /charset "klingon" is not supported: send JSON in UTF-8/,
+      ],
+      [
+        'an unknown content-encoding',
+        valid,
+        { 'content-type': 'application/json', 'content-encoding': 'bogus' },
+        415,
+        /content-encoding "bogus" is not supported/,
+      ],
+      [
+        'gzip declared on a body that is not gzip',
+        valid,
+        { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        400,
+        /could not be decompressed as content-encoding "gzip"/,
+      ],
+      [
+        'nesting 65 levels deep',
+        nested(64),
+        { 'content-type': 'application/json' },
+        400,
+        /deeper than 64 levels \(at body\.env/,
+      ],
+      [
+        'nesting 300,000 levels deep',
+        nested(300_000),
+        { 'content-type': 'application/json' },
+        400,
+        /deeper than 64 levels/,
+      ],
+      [
+        'a __proto__ key',
+        '{"topic":"bad","command":"true","__proto__":{"priority":9}}',
+        { 'content-type': 'application/json' },
+        400,
+        /body\.__proto__ is not allowed/,
+      ],
+      [
+        'a constructor key inside env',
+        '{"topic":"bad","command":"true","env":{"constructor":"x"}}',
+        { 'content-type': 'application/json' },
+        400,
+        /body\.env\.constructor is not allowed/,
+      ],
+    ])('%s -> %s... a 4xx that says what to do', async (_name, body, headers, status, message) => {
+      const response = await post(body, headers);
+      expect(response.status).toBe(status);
+      expect(response.body.message).toMatch(message);
+    });
+
+    it('a gzip bomb -> 413 naming the limit after decompression', async () => {
+      const bomb = gzipSync(
+        Buffer.from(`{"topic":"bad","command":"${'x'.repeat(20 * 1024 * 1024)}"}`),
+      );
+      expect(bomb.length).toBeLessThan(100_000);
+      const response = await post(bomb, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      });
+      expect(response.status).toBe(413);
+      expect(response.body.message).toMatch(
+        /over the limit of 5242880 bytes \(counted after decompression\)/,
+      );
+    });
+
+    it('a well-formed gzip body is accepted', async () => {
+      const response = await post(
+        gzipSync(
+          JSON.stringify({ topic: 'gzip-ok', command: 'true', runAt: '2099-01-01T00:00:00Z' }),
+        ),
+        { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      );
+      expect(response.status).toBe(201);
+    });
   });
 
   it('a batch with one bad job stores none, and names the job', async () => {

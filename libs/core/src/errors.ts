@@ -7,6 +7,7 @@ export type DanubeErrorCode =
   | 'invalid_transition'
   | 'conflict'
   | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'unauthenticated'
   | 'permission_denied'
   | 'failed_precondition'

@@ -12,6 +12,7 @@ const STATUS_BY_CODE: Record<DanubeErrorCode, status> = {
   invalid_transition: status.FAILED_PRECONDITION,
   conflict: status.ALREADY_EXISTS,
   payload_too_large: status.RESOURCE_EXHAUSTED,
+  unsupported_media_type: status.INVALID_ARGUMENT,
   failed_precondition: status.FAILED_PRECONDITION,
   unavailable: status.UNAVAILABLE,
 };

@@ -11,6 +11,7 @@ const STATUS_BY_CODE: Record<DanubeErrorCode, number> = {
   invalid_transition: 409,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   failed_precondition: 422,
   unavailable: 503,
 };
