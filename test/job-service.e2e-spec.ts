@@ -154,7 +154,12 @@ it('a job using the SDK runs a step, reads its listed secret, is refused another
 it('secretEnv puts the secret in the env, and stored output shows it masked', async () => {
   const id = await submit({
     topic: 'sdk',
-    command: 'echo "token=$API_TOKEN"; echo "again: $API_TOKEN" >&2; exit 3',
+    command: [
+      'echo "token=$API_TOKEN"; echo "again: $API_TOKEN" >&2',
+      'echo "b64=$(printf %s "$API_TOKEN" | base64 -w0)"',
+      'echo "hex=$(printf %s "$API_TOKEN" | od -An -tx1 | tr -d \' \\n\')"',
+      'exit 3',
+    ].join('; '),
     secrets: ['api-token'],
     secretEnv: { API_TOKEN: 'api-token' },
     maxAttempts: 1,
@@ -168,7 +173,7 @@ it('secretEnv puts the secret in the env, and stored output shows it masked', as
   const lines = (await http('GET', `${api.url}/v1/jobs/${id}/logs`)).body.lines.map(
     (l: { line: string }) => l.line,
   );
-  expect(lines).toEqual(expect.arrayContaining(['token=***', 'again: ***']));
+  expect(lines).toEqual(expect.arrayContaining(['token=***', 'again: ***', 'b64=***', 'hex=***']));
   const [execution] = (await http('GET', `${api.url}/v1/jobs/${id}/executions`)).body.items;
   expect(execution.stderrTail).toContain('again: ***');
 });

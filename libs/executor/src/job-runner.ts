@@ -14,6 +14,7 @@ import {
   type Runtime,
   type StopReason,
 } from '@danube/runtime';
+import { SecretMasker } from '@danube/secrets';
 import type { AttemptWriter } from './attempt-writer';
 import type { AttemptEnvironment } from './job-environment';
 
@@ -59,8 +60,8 @@ export class JobRunner {
   /** The runtime's ref was stored before the attempt started (runtime.refFor). */
   private refStoredFirst = false;
   private logLines = 0;
-  /** Secret values given to the attempt: masked in everything stored of its output. */
-  private secretValues: string[] = [];
+  /** Masks the secret values given to the attempt in everything stored of its output. */
+  private masker = new SecretMasker([]);
   /** The attempt must be dead by then unless the lease is renewed (performance.now() clock). */
   private fence: number;
 
@@ -112,7 +113,7 @@ export class JobRunner {
     try {
       const { env, secretValues } = await this.hooks.envFor(job);
       context.env = { ...this.extraEnv, ...env };
-      this.secretValues = secretValues;
+      this.masker = new SecretMasker(secretValues);
       if (this.stopReason) {
         // Stopped before anything ran (lease lost while the environment was read).
         await this.record(startedAt, stoppedOutcome(this.stopReason, job.timeoutSeconds), null);
@@ -353,9 +354,7 @@ export class JobRunner {
   }
 
   private redact(text: string): string {
-    let redacted = text;
-    for (const value of this.secretValues) redacted = redacted.replaceAll(value, '***');
-    return redacted;
+    return this.masker.mask(text);
   }
 }
 

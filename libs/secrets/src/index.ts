@@ -3,3 +3,4 @@ export * from './keyring';
 export * from './secret-cipher';
 export * from './secrets.module';
 export * from './secrets.service';
+export * from './secret-masker';
