@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnTracked } from './support/processes';
 
 const MAIN = join(__dirname, '..', 'dist', 'bench', 'src', 'main.js');
 
@@ -13,15 +13,9 @@ it('npm run bench -- --quick runs every scenario and writes latest.json and late
   const out = mkdtempSync(join(tmpdir(), 'danube-bench-'));
   const env = { ...process.env };
   delete env.DATABASE_URL; // its own embedded Postgres, as a user gets it
-  const child = spawn(process.execPath, [MAIN, '--quick', '--out', out], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+  const bench = spawnTracked(process.execPath, [MAIN, '--quick', '--out', out], { env });
+  const code = await bench.exited;
+  expect({ code, output: code === 0 ? '' : bench.output() }).toEqual({ code: 0, output: '' });
 
   const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
   expect(report.results.map((r: { scenario: string }) => r.scenario)).toEqual([

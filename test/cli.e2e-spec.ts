@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort } from '../libs/db/src';
 import { startApi, http, type TestApi } from './support/api';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
+import { registerProcess } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const DANUBE = join(__dirname, '..', 'bin', 'danube.js');
@@ -40,7 +41,9 @@ function danube(args: string[], env: Record<string, string> = {}): Promise<Run> 
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [DANUBE, ...args], {
       env: { PATH: process.env.PATH, DANUBE_URL: api.url, ...env },
+      detached: true,
     });
+    registerProcess(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -121,7 +124,9 @@ it('logs -f prints lines as they are written', async () => {
   });
   const child = spawn(process.execPath, [DANUBE, 'logs', '-f', body.id], {
     env: { PATH: process.env.PATH, DANUBE_URL: api.url },
+    detached: true,
   });
+  registerProcess(child);
   const arrivals: { at: number; text: string }[] = [];
   const started = Date.now();
   child.stdout.on('data', (c: Buffer) =>

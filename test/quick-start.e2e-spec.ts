@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http } from './support/api';
+import { spawnTracked } from './support/processes';
 import { waitFor } from './support/wait-for';
 
 const MAIN = join(__dirname, '..', 'dist', 'apps', 'standalone', 'src', 'main.js');
@@ -20,22 +20,18 @@ it('npm start: embedded Postgres, API and executor in one process, a first job r
     DANUBE_DATA_DIR: dataDir,
     EXECUTOR_POLL_INTERVAL: '200',
   };
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const danube = spawnTracked(process.execPath, [MAIN], { env });
   try {
     const url = await waitFor(
       'the API URL',
-      () => /Danube is up: API (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1],
+      () => /Danube is up: API (http:\/\/127\.0\.0\.1:\d+)/.exec(danube.output())?.[1],
       60_000,
     );
-    expect(output).toContain(`Starting an embedded Postgres in ${join(dataDir, 'pg')}`);
-    expect(output).toContain(`curl -s -X POST ${url}/v1/jobs`);
+    expect(danube.output()).toContain(`Starting an embedded Postgres in ${join(dataDir, 'pg')}`);
+    expect(danube.output()).toContain(`curl -s -X POST ${url}/v1/jobs`);
     await waitFor(
       'the first job',
-      () => /first job 1: succeeded; it printed: hello from job 1/.test(output),
+      () => /first job 1: succeeded; it printed: hello from job 1/.test(danube.output()),
       30_000,
     );
 
@@ -56,7 +52,7 @@ it('npm start: embedded Postgres, API and executor in one process, a first job r
       expect.arrayContaining(['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/batch', '/v1/executors']),
     );
   } finally {
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    danube.signal('SIGTERM');
+    expect(await danube.exited).toBe(0);
   }
 });

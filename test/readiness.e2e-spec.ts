@@ -1,10 +1,10 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../libs/db/src';
 import { startApi, http, type TestApi } from './support/api';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
+import { spawnTracked } from './support/processes';
 import { waitFor } from './support/wait-for';
 
 /**
@@ -36,18 +36,12 @@ async function startPostgres(): Promise<{ databaseUrl: string; stop(): Promise<v
         console.log('READY ' + pg.databaseUrl);
       })
       .catch((e) => { console.error(e); process.exit(1); });`;
-  const child: ChildProcess = spawn(process.execPath, ['-e', script], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const server = spawnTracked(process.execPath, ['-e', script]);
   const databaseUrl = await waitFor(
     'Postgres to start',
     () => {
-      if (child.exitCode !== null) throw new Error(`Postgres did not start:\n${output}`);
-      return /READY (\S+)/.exec(output)?.[1];
+      if (server.hasExited) throw new Error(`Postgres did not start:\n${server.output()}`);
+      return /READY (\S+)/.exec(server.output())?.[1];
     },
     60_000,
     100,
@@ -55,8 +49,8 @@ async function startPostgres(): Promise<{ databaseUrl: string; stop(): Promise<v
   return {
     databaseUrl,
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      server.signal('SIGTERM');
+      await server.exited;
     },
   };
 }

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../libs/db/src';
 import { Keyring } from '../../libs/secrets/src';
+import { spawnTracked } from './processes';
 import { waitFor } from './wait-for';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'api', 'src', 'main.js');
@@ -12,9 +12,11 @@ export interface ApiProcess {
   url: string;
   grpcAddress: string;
   artifactDir: string;
+  pid: number;
   /** Everything the process has written to stdout and stderr so far. */
   output(): string;
   executorEnv: Record<string, string>;
+  readonly hasExited: boolean;
   stop(): Promise<void>;
 }
 
@@ -27,7 +29,7 @@ export async function startApiProcess(
   const [port, grpcPort] = [await freePort(), await freePort()];
   const secretKey = Keyring.generate('test');
   const artifactDir = mkdtempSync(join(tmpdir(), 'danube-artifacts-'));
-  const child = spawn(process.execPath, [MAIN], {
+  const api = spawnTracked(process.execPath, [MAIN], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: databaseUrl,
@@ -39,32 +41,35 @@ export async function startApiProcess(
       LOG_LEVEL: 'debug',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('the API process to answer /healthz', async () => {
-    if (child.exitCode !== null)
-      throw new Error(`the API exited with ${child.exitCode}:\n${output}`);
-    return (await fetch(`${url}/healthz`).catch(() => null))?.ok;
-  });
+  try {
+    await waitFor('the API process to answer /healthz', async () => {
+      if (api.hasExited) throw new Error(`the API exited:\n${api.output()}`);
+      return (await fetch(`${url}/healthz`).catch(() => null))?.ok;
+    });
+  } catch (error) {
+    await api.kill();
+    throw error;
+  }
   const grpcAddress = `127.0.0.1:${grpcPort}`;
   return {
     url,
     grpcAddress,
     artifactDir,
-    output: () => output,
+    pid: api.pid,
+    output: api.output,
+    get hasExited() {
+      return api.hasExited;
+    },
     executorEnv: {
       DANUBE_SECRET_KEY: secretKey,
       DANUBE_GRPC_ADDRESS: grpcAddress,
       DANUBE_API_URL: url,
     },
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      api.signal('SIGTERM');
+      await api.exited;
     },
   };
 }

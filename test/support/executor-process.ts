@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnTracked } from './processes';
 import { waitFor } from './wait-for';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'executor', 'src', 'main.js');
@@ -15,7 +15,10 @@ export interface ExecutorProcess {
   stop(): Promise<number | null>;
   /** SIGKILL: the executor dies without a word, as on a node failure. */
   kill(): Promise<void>;
+  /** Sends a signal to the executor process alone (SIGSTOP and SIGCONT pause and resume it). */
+  signal(signal: NodeJS.Signals): void;
   exited: Promise<number | null>;
+  readonly hasExited: boolean;
 }
 
 /** A real executor process (the built dist/ one, as `npm test` builds first). */
@@ -26,8 +29,7 @@ export async function startExecutor(
 ): Promise<ExecutorProcess> {
   if (!existsSync(MAIN))
     throw new Error(`${MAIN} is missing: run the tests with npm test, which builds first`);
-  let output = '';
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+  const process_ = spawnTracked(process.execPath, [MAIN], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: databaseUrl,
@@ -37,33 +39,37 @@ export async function startExecutor(
       LOG_LEVEL: 'info',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await waitFor(`executor ${id} to start`, () => {
-    if (child.exitCode !== null)
-      throw new Error(`executor ${id} exited with ${child.exitCode}:\n${output}`);
-    return output.includes(`executor ${id} started`);
-  });
-  const url = await waitFor(`executor ${id} to serve HTTP`, () => {
-    const match = /serves \/metrics, \/healthz and \/readyz on (http:\/\/[\d.]+:\d+)/.exec(output);
-    return match?.[1];
-  });
-  return {
-    id,
-    url,
-    pid: child.pid!,
-    output: () => output,
-    exited,
-    async stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-    async kill() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  const { output } = process_;
+  try {
+    await waitFor(`executor ${id} to start`, () => {
+      if (process_.hasExited) throw new Error(`executor ${id} exited:\n${output()}`);
+      return output().includes(`executor ${id} started`);
+    });
+    const url = await waitFor(`executor ${id} to serve HTTP`, () => {
+      const match = /serves \/metrics, \/healthz and \/readyz on (http:\/\/[\d.]+:\d+)/.exec(
+        output(),
+      );
+      return match?.[1];
+    });
+    return {
+      id,
+      url,
+      pid: process_.pid,
+      output,
+      exited: process_.exited,
+      get hasExited() {
+        return process_.hasExited;
+      },
+      signal: (signal) => process_.signal(signal),
+      async stop() {
+        process_.signal('SIGTERM');
+        return process_.exited;
+      },
+      kill: () => process_.kill(),
+    };
+  } catch (error) {
+    await process_.kill();
+    throw error;
+  }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate, startEmbeddedPostgres } from '../../libs/db/src';
 import { TEMPLATE_DATABASE, withDatabase } from './database-url';
+import { REGISTRY_ENV } from './processes';
 
 type Stop = () => Promise<void>;
 declare global {
@@ -16,6 +17,8 @@ declare global {
  * schema is migrated once into a template database; each test file copies it.
  */
 export default async function globalSetup(): Promise<void> {
+  // Every process the tests start is written here (see processes.ts); the teardown reads it.
+  process.env[REGISTRY_ENV] = join(mkdtempSync(join(tmpdir(), 'danube-test-processes-')), 'pids');
   const started = await startPostgres();
   globalThis.__DANUBE_TEST_PG_STOP__ = started.stop;
   process.env.DANUBE_TEST_ADMIN_URL = started.url;

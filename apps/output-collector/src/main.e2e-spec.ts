@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { startFakeJobService, type FakeJobService } from '../../../test/support/fake-job-service';
+import { registerProcess } from '../../../test/support/processes';
 
 /**
  * The built collector as the pod runs it (node dist/apps/output-collector/src/main.js):
@@ -68,7 +69,9 @@ function run(env: Record<string, string>): Collector {
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  registerProcess(child);
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; at: number }>((resolve) =>

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClaimedJob } from '@danube/core';
+import { spawnTracked } from '../../../../test/support/processes';
 import { isAlive, waitFor } from '../../../../test/support/wait-for';
 import type { AttemptContext } from '../runtime';
 import { ProcessRuntime } from './process-runtime';
@@ -70,13 +70,10 @@ it("dies with its executor: a SIGKILLed executor's job and its children are kill
         attempt: 1, env: {}, onLog: () => {}, fenceAt: performance.now() + 60000,
       }))
       .then(() => console.log('STARTED'));`;
-  const executor = spawn(process.execPath, ['-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  executor.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  const executor = spawnTracked(process.execPath, ['-e', script]);
   const sleeper = await waitFor('the job to start its child', () => {
-    if (!output.includes('STARTED')) return null;
+    if (executor.hasExited) throw new Error(`the stand-in executor exited:\n${executor.output()}`);
+    if (!executor.output().includes('STARTED')) return null;
     try {
       return Number(readFileSync(pidFile, 'utf8'));
     } catch {
@@ -84,6 +81,7 @@ it("dies with its executor: a SIGKILLed executor's job and its children are kill
     }
   });
   expect(isAlive(sleeper)).toBe(true);
-  executor.kill('SIGKILL');
+  // SIGKILL to the executor alone, not its group: the job is in a group of its own.
+  executor.signal('SIGKILL');
   await waitFor('the orphaned job to be killed', () => !isAlive(sleeper), 5000);
 });
