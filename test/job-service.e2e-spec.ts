@@ -283,6 +283,12 @@ describe('every JobService handler refuses bad callers with the right status', (
         status.INVALID_ARGUMENT,
         /job_id "abc" is not a job id/,
       ],
+      [
+        'a job id beyond the range of ids',
+        call(handler, '9999999999999999999', runningToken),
+        status.INVALID_ARGUMENT,
+        /job_id "9999999999999999999" is not a job id/,
+      ],
     ];
     for (const [what, pending, code, message] of cases) {
       const result = await pending;
@@ -314,6 +320,12 @@ describe('every JobService handler refuses bad callers with the right status', (
         /^env.DANUBE_X uses the DANUBE_ prefix/,
       ],
       [grpc.unary('getSecret', { jobId: running, name: '' }, runningToken), /^name must be/],
+      // JSON.parse's message quotes the input cut in the middle of a character (half a
+      // surrogate pair), which once made grpc-js throw while sending the status, ending the API.
+      [
+        grpc.unary('reportStatus', { jobId: running, resultJson: '😀'.repeat(30) }, runningToken),
+        /^result_json is not JSON: .*\uFFFD/,
+      ],
       [
         grpc.unary('reportStatus', { jobId: running, progress: 150 }, runningToken),
         /^progress must be 0-100, not 150/,

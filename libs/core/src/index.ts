@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './ids';
 export * from './error-category';
 export * from './job';
 export * from './job-status';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DanubeError } from '@danube/core';
+import { DanubeError, isId } from '@danube/core';
 import type { Keyring } from './keyring';
 
 /** What a valid token says: the attempt it was issued to. */
@@ -40,7 +40,7 @@ export class JobTokens {
       string,
       string,
     ];
-    if (!/^[1-9]\d{0,18}$/.test(jobId) || !/^[1-9]\d{0,8}$/.test(attemptText)) {
+    if (!isId(jobId) || !/^[1-9]\d{0,8}$/.test(attemptText)) {
       throw new DanubeError(
         'unauthenticated',
         'the job token is malformed; send DANUBE_JOB_TOKEN as is',

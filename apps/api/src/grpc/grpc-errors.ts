@@ -21,20 +21,38 @@ const logger = new Logger('gRPC');
 
 /** The one place errors become gRPC statuses (the HTTP twin is DanubeExceptionFilter). */
 export function toGrpcError(error: unknown): Partial<ServiceError> {
+  const { code, details } = statusOf(error);
+  // grpc-js percent-encodes details with encodeURI, which throws on a lone surrogate (a
+  // caller's malformed string echoed in a message) and would end the process.
+  const wellFormed = details.replace(LONE_SURROGATE, '\uFFFD');
+  return { code, details: wellFormed, message: wellFormed };
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function statusOf(error: unknown): { code: status; details: string } {
   if (error instanceof DanubeError) {
-    return { code: STATUS_BY_CODE[error.code], details: error.message, message: error.message };
+    return { code: STATUS_BY_CODE[error.code], details: error.message };
   }
   if (isDatabaseUnavailable(error)) {
-    const message = 'the database is unreachable; retry shortly';
-    return { code: status.UNAVAILABLE, details: message, message };
+    return { code: status.UNAVAILABLE, details: 'the database is unreachable; retry shortly' };
   }
   if (isLockConflict(error)) {
-    const message = 'the job is locked by another database session; retry shortly';
-    return { code: status.ABORTED, details: message, message };
+    return {
+      code: status.ABORTED,
+      details: 'the job is locked by another database session; retry shortly',
+    };
+  }
+  const pgCode = (error as { code?: unknown })?.code;
+  if (typeof pgCode === 'string' && pgCode.startsWith('22')) {
+    // Postgres "data exception": a value the checks let through that Postgres cannot store.
+    return {
+      code: status.INVALID_ARGUMENT,
+      details: `a value in the request cannot be stored: ${(error as Error).message}`,
+    };
   }
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  const message = 'internal error; the server log has the details';
-  return { code: status.INTERNAL, details: message, message };
+  return { code: status.INTERNAL, details: 'internal error; the server log has the details' };
 }
 
 @Catch()

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
-import { DanubeError, InvalidArgumentError, type Job } from '@danube/core';
+import { DanubeError, InvalidArgumentError, isId, type Job } from '@danube/core';
 import { JobsService } from '@danube/queue';
 import { JobTokens, SECRET_KEY_HELP } from '@danube/secrets';
 
@@ -9,8 +9,6 @@ export interface JobCaller {
   job: Job;
   attempt: number;
 }
-
-const JOB_ID_PATTERN = /^[1-9]\d{0,18}$/;
 
 /**
  * Checks every JobService call, in this order: a valid token (UNAUTHENTICATED), a
@@ -27,7 +25,7 @@ export class JobCallerAuth {
 
   async authorize(metadata: Metadata, jobId: string): Promise<JobCaller> {
     const claims = this.verifyToken(metadata);
-    if (!JOB_ID_PATTERN.test(jobId)) {
+    if (!isId(jobId)) {
       throw new InvalidArgumentError(
         `job_id ${JSON.stringify(jobId)} is not a job id; send DANUBE_JOB_ID`,
         { field: 'job_id' },
