@@ -1,12 +1,13 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../libs/db/src';
+import { freePort, projectRoot } from '../../libs/db/src';
 import { Keyring } from '../../libs/secrets/src';
 import { spawnTracked } from './processes';
 import { waitFor } from './wait-for';
 
-const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'api', 'src', 'main.js');
+// From the repository root: this file also runs compiled, from dist/ (the chaos harness).
+const MAIN = join(projectRoot(), 'dist', 'apps', 'api', 'src', 'main.js');
 
 export interface ApiProcess {
   url: string;

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot } from '../../libs/db/src';
 import { spawnTracked } from './processes';
 import { waitFor } from './wait-for';
 
-const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'executor', 'src', 'main.js');
+// From the repository root: this file also runs compiled, from dist/ (the chaos harness).
+const MAIN = join(projectRoot(), 'dist', 'apps', 'executor', 'src', 'main.js');
 
 export interface ExecutorProcess {
   id: string;

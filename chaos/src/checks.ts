@@ -1,0 +1,142 @@
+import type { Cluster, HttpTally } from './cluster';
+import { LEASE_SECONDS } from './cluster';
+import { concurrentRuns, readLedger, recoveryTimes } from './ledger';
+
+/** A fault that took an executor's jobs away from it: its jobs must run again elsewhere. */
+export interface ExecutorFault {
+  executor: string;
+  /** Seconds since the epoch, as the ledger counts. */
+  at: number;
+}
+
+/** How long a killed or paused executor's jobs may take to start again elsewhere. */
+export const RECOVERY_LIMIT_SECONDS = LEASE_SECONDS + 5;
+
+export interface ScenarioResult {
+  scenario: string;
+  title: string;
+  /** Jobs Danube acknowledged (2xx with an id). */
+  jobs: number;
+  succeeded: number;
+  /** Acknowledged, and not in the database. */
+  lost: number;
+  /** Not ended when the scenario's time was up. */
+  stuck: number;
+  /** Ended, but not succeeded (every chaos job succeeds when it is let run). */
+  failed: number;
+  /** Attempts the ledger saw start that have no execution row. */
+  untrackedRuns: number;
+  /** Attempt numbers a job counted with no execution row. */
+  attemptsWithoutRecord: number;
+  /** Two attempts of one job running at the same time (ledger). */
+  concurrentDoubleRuns: number;
+  /** Jobs with more than one succeeded execution. */
+  doubleSuccesses: number;
+  /** Longest time from a kill or pause of an executor to its jobs starting elsewhere. */
+  recoverySeconds: number | null;
+  /** Jobs of a killed or paused executor that never started again. */
+  unrecovered: number;
+  executorCrashes: number;
+  http: HttpTally;
+  /** Fuzzing only: cases sent, and answers that were server errors. */
+  cases?: number;
+  seconds: number;
+  notes: string[];
+  pass: boolean;
+}
+
+/** Everything the scenario promised, checked in SQL and against the ledger. */
+export async function checkScenario(args: {
+  scenario: string;
+  title: string;
+  cluster: Cluster;
+  ledger: string;
+  acknowledged: Set<string>;
+  faults: ExecutorFault[];
+  seconds: number;
+  notes: string[];
+}): Promise<ScenarioResult> {
+  const { cluster, acknowledged, faults, notes } = args;
+  const ids = [...acknowledged];
+  const query = async <T>(sql: string): Promise<T[]> =>
+    (await cluster.pool.query(sql, [ids])).rows as T[];
+
+  const [counts] = await query<{
+    stored: number;
+    succeeded: number;
+    unfinished: number;
+    failed: number;
+  }>(`
+    SELECT count(*)::int AS stored,
+           count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+           count(*) FILTER (WHERE status IN ('blocked', 'queued', 'claimed', 'running'))::int AS unfinished,
+           count(*) FILTER (WHERE status IN ('failed', 'timed_out', 'cancelled', 'skipped'))::int AS failed
+    FROM danube.jobs WHERE id = ANY($1::bigint[])`);
+  const executions = await query<{ job_id: string; attempt: number; outcome: string }>(
+    'SELECT job_id, attempt, outcome FROM danube.executions WHERE job_id = ANY($1::bigint[])',
+  );
+  const recorded = new Set(executions.map((e) => `${e.job_id}:${e.attempt}`));
+  const [{ n: attemptsWithoutRecord }] = await query<{ n: number }>(`
+    SELECT count(*)::int AS n
+    FROM danube.jobs j CROSS JOIN LATERAL generate_series(1, j.attempts) AS a(attempt)
+    WHERE j.id = ANY($1::bigint[])
+      AND j.status IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped')
+      AND NOT EXISTS (SELECT 1 FROM danube.executions e WHERE e.job_id = j.id AND e.attempt = a.attempt)`);
+  const successes = new Map<string, number>();
+  for (const e of executions)
+    if (e.outcome === 'succeeded') successes.set(e.job_id, (successes.get(e.job_id) ?? 0) + 1);
+
+  const ledger = readLedger(args.ledger).filter((a) => acknowledged.has(a.jobId));
+  const untracked = ledger.filter((a) => !recorded.has(`${a.jobId}:${a.attempt}`));
+  const overlaps = concurrentRuns(ledger);
+  const recoveries = faults.flatMap((f) => recoveryTimes(ledger, f.executor, f.at));
+  const recovered = recoveries.filter((t): t is number => t !== null);
+
+  for (const a of untracked.slice(0, 5))
+    notes.push(`untracked: job ${a.jobId} attempt ${a.attempt} on ${a.executor}`);
+  for (const o of overlaps.slice(0, 5))
+    notes.push(
+      `concurrent: job ${o.jobId} attempts ${o.attempts.join(' and ')} overlapped ${o.overlapSeconds.toFixed(1)} s`,
+    );
+  for (const event of cluster.events) notes.push(`crash of ${event.id}: ${event.detail}`);
+  notes.push(...cluster.http.examples);
+
+  const result: ScenarioResult = {
+    scenario: args.scenario,
+    title: args.title,
+    jobs: acknowledged.size,
+    succeeded: counts!.succeeded,
+    lost: acknowledged.size - counts!.stored,
+    stuck: counts!.unfinished,
+    failed: counts!.failed,
+    untrackedRuns: untracked.length,
+    attemptsWithoutRecord,
+    concurrentDoubleRuns: overlaps.length,
+    doubleSuccesses: [...successes.values()].filter((n) => n > 1).length,
+    recoverySeconds: recovered.length > 0 ? Math.max(...recovered) : null,
+    unrecovered: recoveries.length - recovered.length,
+    executorCrashes: cluster.events.length,
+    http: cluster.http,
+    seconds: args.seconds,
+    notes,
+    pass: false,
+  };
+  result.pass = passes(result);
+  return result;
+}
+
+export function passes(r: ScenarioResult): boolean {
+  return (
+    r.lost === 0 &&
+    r.stuck === 0 &&
+    r.failed === 0 &&
+    r.untrackedRuns === 0 &&
+    r.attemptsWithoutRecord === 0 &&
+    r.concurrentDoubleRuns === 0 &&
+    r.doubleSuccesses === 0 &&
+    r.unrecovered === 0 &&
+    (r.recoverySeconds === null || r.recoverySeconds <= RECOVERY_LIMIT_SECONDS) &&
+    r.executorCrashes === 0 &&
+    r.http.serverErrors === 0
+  );
+}

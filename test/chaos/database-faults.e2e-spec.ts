@@ -1,0 +1,24 @@
+import { KEPT, promises, runChaos } from './run-chaos';
+
+/**
+ * The chaos suite's database faults at CI size: losing Postgres is an outage, not a crash.
+ * No executor dies, no acknowledged job is lost, every attempt keeps its record.
+ */
+it('(c) Postgres restarted fast, then immediate, while jobs run', async () => {
+  const result = await runChaos('c');
+  expect(promises(result)).toEqual(KEPT);
+  expect(result.succeeded).toBe(600);
+  expect(result.notes).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/restarted \(fast\)/),
+      expect.stringMatching(/restarted \(immediate\)/),
+    ]),
+  );
+}, 600_000);
+
+it('(d) every connection terminated twice while jobs run', async () => {
+  const result = await runChaos('d');
+  expect(promises(result)).toEqual(KEPT);
+  expect(result.succeeded).toBe(600);
+  expect(result.notes.filter((n) => /terminated [1-9]\d* backends/.test(n))).toHaveLength(2);
+}, 600_000);
