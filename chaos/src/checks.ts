@@ -72,9 +72,21 @@ export async function checkScenario(args: {
            count(*) FILTER (WHERE status IN ('blocked', 'queued', 'claimed', 'running'))::int AS unfinished,
            count(*) FILTER (WHERE status IN ('failed', 'timed_out', 'cancelled', 'skipped'))::int AS failed
     FROM danube.jobs WHERE id = ANY($1::bigint[])`);
-  const executions = await query<{ job_id: string; attempt: number; outcome: string }>(
-    'SELECT job_id, attempt, outcome FROM danube.executions WHERE job_id = ANY($1::bigint[])',
+  const executions = await query<{
+    job_id: string;
+    attempt: number;
+    outcome: string;
+    executor_id: string;
+  }>(
+    'SELECT job_id, attempt, outcome, executor_id FROM danube.executions WHERE job_id = ANY($1::bigint[])',
   );
+  const executorOf = new Map(executions.map((e) => [`${e.job_id}:${e.attempt}`, e.executor_id]));
+  /** When a fault after `after` ended the executor that ran (or had claimed) this attempt. */
+  const lostLater = (after: number) => (jobId: string, attempt: number) => {
+    const holder = executorOf.get(`${jobId}:${attempt}`);
+    const fault = faults.find((f) => f.executor === holder && f.at > after);
+    return fault ? fault.at : null;
+  };
   const recorded = new Set(executions.map((e) => `${e.job_id}:${e.attempt}`));
   const [{ n: attemptsWithoutRecord }] = await query<{ n: number }>(`
     SELECT count(*)::int AS n
@@ -89,8 +101,25 @@ export async function checkScenario(args: {
   const ledger = readLedger(args.ledger).filter((a) => acknowledged.has(a.jobId));
   const untracked = ledger.filter((a) => !recorded.has(`${a.jobId}:${a.attempt}`));
   const overlaps = concurrentRuns(ledger);
-  const recoveries = faults.flatMap((f) => recoveryTimes(ledger, f.executor, f.at));
-  const recovered = recoveries.filter((t): t is number => t !== null);
+  const recoveries = faults.flatMap((f) =>
+    recoveryTimes(ledger, f.executor, f.at, lostLater(f.at)),
+  );
+  const recovered = recoveries.map((r) => r.seconds).filter((t): t is number => t !== null);
+  const slowest = recoveries.reduce<{ jobId: string; seconds: number | null } | null>(
+    (worst, r) => (r.seconds !== null && (!worst || r.seconds > worst.seconds!) ? r : worst),
+    null,
+  );
+  if (slowest) {
+    const timeline = await cluster.pool.query<{ line: string }>(
+      `SELECT e.attempt || ' ' || e.executor_id || ' ' || e.outcome || ' ' || coalesce(e.error_category::text, '') ||
+              ' started ' || coalesce(to_char(e.started_at, 'HH24:MI:SS.MS'), '-') || ' ended ' || to_char(e.finished_at, 'HH24:MI:SS.MS') AS line
+       FROM danube.executions e WHERE e.job_id = $1 ORDER BY e.attempt`,
+      [slowest.jobId],
+    );
+    notes.push(
+      `slowest recovery: job ${slowest.jobId}, ${slowest.seconds!.toFixed(1)} s (${timeline.rows.map((r) => r.line).join('; ')})`,
+    );
+  }
 
   for (const a of untracked.slice(0, 5))
     notes.push(`untracked: job ${a.jobId} attempt ${a.attempt} on ${a.executor}`);

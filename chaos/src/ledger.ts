@@ -103,24 +103,31 @@ export function concurrentRuns(
 }
 
 /**
- * How long the jobs an executor was running at `at` (seconds since the epoch) took to start
- * again elsewhere: for each attempt of `executor` under way at `at`, the time from `at` to
- * the start of the job's next attempt; null when a killed attempt never got a next one. An
- * attempt that still ran to its end, with no next attempt, needed no recovery.
+ * How long the jobs an executor was running at `at` (seconds since the epoch) took to be
+ * taken up again: for each attempt of `executor` under way at `at`, the time to the start
+ * of the job's next attempt, or, when the next attempt never started because a later fault
+ * ended the executor that had claimed it (`lostLater` gives when), to that fault. Null when
+ * a killed attempt never got a next one. An attempt that still ran to its end, with no next
+ * attempt, needed no recovery.
  */
 export function recoveryTimes(
   attempts: LedgerAttempt[],
   executor: string,
   at: number,
-): (number | null)[] {
-  const times: (number | null)[] = [];
+  lostLater: (jobId: string, attempt: number) => number | null = () => null,
+): { jobId: string; seconds: number | null }[] {
+  const times: { jobId: string; seconds: number | null }[] = [];
   for (const a of attempts) {
     if (a.executor !== executor || a.start > at || (a.end !== null && a.end <= at)) continue;
     const next = attempts
       .filter((b) => b.jobId === a.jobId && b.attempt > a.attempt)
       .sort((x, y) => x.start - y.start)[0];
-    if (next) times.push(next.start - at);
-    else if (a.end === null) times.push(null);
+    const takenUp = Math.min(
+      next?.start ?? Infinity,
+      lostLater(a.jobId, a.attempt + 1) ?? Infinity,
+    );
+    if (takenUp !== Infinity) times.push({ jobId: a.jobId, seconds: takenUp - at });
+    else if (a.end === null) times.push({ jobId: a.jobId, seconds: null });
   }
   return times;
 }

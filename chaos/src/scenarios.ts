@@ -48,6 +48,25 @@ async function busiestExecutor(cluster: Cluster, atLeast = 1) {
   }
 }
 
+/** A live executor that holds a job it claimed and has not yet marked running. */
+async function justClaimed(cluster: Cluster) {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const live = cluster.live().map((e) => e.id);
+    const { rows } = await cluster.pool
+      .query<{ owner: string }>(
+        `SELECT lease_owner AS owner FROM danube.jobs
+         WHERE status = 'claimed' AND lease_owner = ANY($1::text[]) LIMIT 1`,
+        [live],
+      )
+      .catch(() => ({ rows: [] as { owner: string }[] }));
+    const victim = cluster.live().find((e) => e.id === rows[0]?.owner);
+    if (victim) return victim;
+    await sleep(2);
+  }
+  return busiestExecutor(cluster);
+}
+
 /** Ends every connection of the scenario's database but the caller's own. */
 async function terminateBackends(cluster: Cluster): Promise<number> {
   const admin = new Client({ connectionString: cluster.pg.url });
@@ -85,7 +104,9 @@ export const SCENARIOS: Scenario[] = [
       const kills = choose(size, 8, 20);
       for (let k = 0; k < kills; k++) {
         await sleep(choose(size, 2500, 3000));
-        const victim = await busiestExecutor(cluster);
+        // Every other kill aims at the worst moment: just after a claim, while the attempt
+        // may be starting and its claimed -> running write is still on its way.
+        const victim = k % 2 === 0 ? await busiestExecutor(cluster) : await justClaimed(cluster);
         faults.push({ executor: victim.id, at: now() });
         await cluster.kill(victim);
         // The harness, not a supervisor, brings a new executor: the fleet stays at three.
@@ -134,14 +155,18 @@ export const SCENARIOS: Scenario[] = [
   {
     id: 'e',
     title: 'SIGSTOP an executor past its lease',
+    // Waves of 20 jobs of 20 s each, fewer than the fleet's 30 slots: when one executor is
+    // paused, the others have room to take its jobs at once, while those jobs would still
+    // be running if nothing killed them.
     workload: (size) => ({
-      jobs: choose(size, 150, 400),
-      ticks: 30,
-      paceMs: choose(size, 1500, 1500),
+      jobs: choose(size, 20, 60),
+      ticks: 200,
+      batch: 20,
+      paceMs: 30_000,
     }),
     async faults({ cluster, faults, notes, problems, size }) {
-      for (let pause = 0; pause < choose(size, 1, 2); pause++) {
-        await sleep(3000);
+      for (let pause = 0; pause < choose(size, 1, 3); pause++) {
+        await sleep(pause === 0 ? 3000 : 30_000);
         const victim = await busiestExecutor(cluster, 3);
         const stoppedAt = now();
         victim.signal('SIGSTOP');
@@ -171,10 +196,11 @@ export const SCENARIOS: Scenario[] = [
   {
     id: 'f',
     title: 'a session holds a job row locked for 30 s',
+    // A quarter of the jobs run 10 s, longer than a lease, the rest half a second.
     workload: (size) => ({
       jobs: choose(size, 400, 1500),
-      ticks: 5,
-      paceMs: choose(size, 1000, 1000),
+      ticks: (n) => (n % 4 === 0 ? 100 : 5),
+      paceMs: 1000,
     }),
     async faults({ cluster, workload, notes, size }) {
       await untilProgress(workload, 0.2);
