@@ -30,18 +30,15 @@ it('npm run bench -- --quick runs every scenario and writes latest.json and late
     report.results
       .find((r: { scenario: string }) => r.scenario === scenario)
       .cases.map((c: { system: string }) => c.system);
-  expect(systems('drain')).toEqual([
+  const peers = [
     'danube',
     'graphile-worker-localqueue',
+    'graphile-worker-history',
     'graphile-worker-default',
     'pg-boss',
-  ]);
-  expect(systems('latency')).toEqual([
-    'danube',
-    'graphile-worker-localqueue',
-    'graphile-worker-default',
-    'pg-boss',
-  ]);
+  ];
+  expect(systems('drain')).toEqual(peers);
+  expect(systems('latency')).toEqual(peers);
   for (const result of report.results) {
     for (const c of result.cases) {
       const figure = c.jobsPerSecond?.median ?? c.p99 ?? c.peakRssMb?.median;

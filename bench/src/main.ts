@@ -68,7 +68,12 @@ const QUICK: Sizes = {
   memorySleepSeconds: 5,
 };
 
-const PEERS: SystemName[] = ['graphile-worker-localqueue', 'graphile-worker-default', 'pg-boss'];
+const PEERS: SystemName[] = [
+  'graphile-worker-localqueue',
+  'graphile-worker-history',
+  'graphile-worker-default',
+  'pg-boss',
+];
 
 interface Case {
   label: string;
@@ -185,7 +190,10 @@ async function main(): Promise<void> {
     for (const { scenario, cases } of plan) {
       const runs = cases.map(() => [] as RunResult[]);
       for (let rep = 0; rep < sizes.reps; rep++) {
-        for (const [i, c] of cases.entries()) {
+        // Each repetition starts with another system, so that none always runs first.
+        const order = cases.map((_, i) => (i + rep) % cases.length);
+        for (const i of order) {
+          const c = cases[i]!;
           bar.update({ task: `${scenario}: ${c.label} (run ${rep + 1}/${sizes.reps})` });
           const database = `bench_${process.pid}_${counter++}`;
           runs[i]!.push(
@@ -409,6 +417,8 @@ async function withDatabase<T>(
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  // Every run starts from a clean checkpoint: none pays for the dirty pages of the run before.
+  await admin.query('CHECKPOINT');
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   try {

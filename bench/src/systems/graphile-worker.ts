@@ -1,4 +1,4 @@
-import type { Logger, Runner, RunnerOptions, WorkerUtils } from 'graphile-worker' with {
+import type { JobHelpers, Logger, Runner, RunnerOptions, WorkerUtils } from 'graphile-worker' with {
   'resolution-mode': 'import',
 };
 import type { BenchSystem, DrainResult, LatencyResult } from './system';
@@ -27,6 +27,11 @@ import type { BenchSystem, DrainResult, LatencyResult } from './system';
  *
  * - `graphileWorkerDefault`: everything at graphile-worker's defaults (concurrentJobs 1,
  *   maxPoolSize 10, no local queue, no completion batching, pollInterval 2000 ms).
+ *
+ * - `graphileWorkerHistory`: the local-queue configuration doing the work Danube does for
+ *   every attempt: graphile-worker deletes a job when it succeeds and keeps no record of its
+ *   runs, so a user who wants a history writes one row per run from the task, as here
+ *   (`helpers.query`, the worker's own pool, one INSERT per job).
  */
 
 const TASK = 'bench_noop';
@@ -70,10 +75,20 @@ const LOCAL_QUEUE: WorkerSettings = {
 
 const DEFAULTS: WorkerSettings = {};
 
+/** The history a graphile-worker user keeps: one row per job run. */
+const HISTORY_TABLE = `
+  CREATE TABLE IF NOT EXISTS public.job_history (
+    job_id bigint NOT NULL,
+    task text NOT NULL,
+    attempt integer NOT NULL,
+    outcome text NOT NULL,
+    finished_at timestamptz NOT NULL DEFAULT now())`;
+
 async function utils(databaseUrl: string): Promise<WorkerUtils> {
   const { gw, logger } = await load();
   const workerUtils = await gw.makeWorkerUtils({ connectionString: databaseUrl, logger });
   await workerUtils.migrate();
+  await workerUtils.withPgClient((client) => client.query(HISTORY_TABLE));
   return workerUtils;
 }
 
@@ -87,6 +102,7 @@ async function addAll(workerUtils: WorkerUtils, count: number, batchSize: number
 async function startWorker(
   databaseUrl: string,
   settings: WorkerSettings,
+  history: boolean,
   task: (payload: unknown) => void,
 ): Promise<Runner> {
   const { gw, logger } = await load();
@@ -98,8 +114,14 @@ async function startWorker(
     // No cron items, so graphile-worker does not go looking for a `crontab` file in cwd.
     parsedCronItems: [],
     taskList: {
-      [TASK]: async (payload) => {
+      [TASK]: async (payload, helpers: JobHelpers) => {
         task(payload);
+        if (history) {
+          await helpers.query(
+            'INSERT INTO public.job_history (job_id, task, attempt, outcome) VALUES ($1, $2, $3, $4)',
+            [helpers.job.id, TASK, helpers.job.attempts, 'succeeded'],
+          );
+        }
       },
     },
   });
@@ -123,7 +145,7 @@ async function isEmpty(workerUtils: WorkerUtils): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function graphileWorker(settings: WorkerSettings): BenchSystem {
+function graphileWorker(settings: WorkerSettings, history = false): BenchSystem {
   return {
     async drain(databaseUrl, { jobs }): Promise<DrainResult> {
       const workerUtils = await utils(databaseUrl);
@@ -131,7 +153,7 @@ function graphileWorker(settings: WorkerSettings): BenchSystem {
       if ((await jobsLeft(workerUtils)) !== jobs) throw new Error(`expected ${jobs} queued jobs`);
       let ran = 0;
       const started = process.hrtime.bigint();
-      const runner = await startWorker(databaseUrl, settings, () => {
+      const runner = await startWorker(databaseUrl, settings, history, () => {
         ran++;
       });
       // Success deletes the job (with completeJobBatchDelay, once its batch is flushed), so an
@@ -141,6 +163,10 @@ function graphileWorker(settings: WorkerSettings): BenchSystem {
       await runner.stop();
       await workerUtils.release();
       if (ran !== jobs) throw new Error(`expected ${jobs} task runs, counted ${ran}`);
+      if (history) {
+        const recorded = await historyRows(databaseUrl);
+        if (recorded !== jobs) throw new Error(`expected ${jobs} history rows, found ${recorded}`);
+      }
       return { seconds, jobsPerSecond: jobs / seconds };
     },
 
@@ -161,7 +187,7 @@ function graphileWorker(settings: WorkerSettings): BenchSystem {
       let allIn: () => void = () => {};
       const done = new Promise<void>((resolve) => (allIn = resolve));
       // Workers start idle and are woken by graphile-worker's LISTEN/NOTIFY on each add.
-      const runner = await startWorker(databaseUrl, settings, (payload) => {
+      const runner = await startWorker(databaseUrl, settings, history, (payload) => {
         samplesMs.push(Date.now() - (payload as { t: number }).t);
         if (samplesMs.length >= jobs) allIn();
       });
@@ -177,5 +203,18 @@ function graphileWorker(settings: WorkerSettings): BenchSystem {
   };
 }
 
+async function historyRows(databaseUrl: string): Promise<number> {
+  const workerUtils = await utils(databaseUrl);
+  try {
+    const { rows } = await workerUtils.withPgClient((client) =>
+      client.query<{ n: number }>('SELECT count(*)::int AS n FROM public.job_history'),
+    );
+    return rows[0].n;
+  } finally {
+    await workerUtils.release();
+  }
+}
+
 export const graphileWorkerLocalQueue: BenchSystem = graphileWorker(LOCAL_QUEUE);
+export const graphileWorkerHistory: BenchSystem = graphileWorker(LOCAL_QUEUE, true);
 export const graphileWorkerDefault: BenchSystem = graphileWorker(DEFAULTS);

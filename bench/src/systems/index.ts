@@ -1,5 +1,9 @@
 import { danube, danubeFleet, danubeHttp } from './danube';
-import { graphileWorkerDefault, graphileWorkerLocalQueue } from './graphile-worker';
+import {
+  graphileWorkerDefault,
+  graphileWorkerHistory,
+  graphileWorkerLocalQueue,
+} from './graphile-worker';
 import { pgBoss } from './pg-boss';
 import type { BenchSystem, FleetSystem } from './system';
 
@@ -7,6 +11,7 @@ export const SYSTEMS = {
   danube: { ...danube, ...danubeFleet },
   'danube-http': danubeHttp,
   'graphile-worker-localqueue': graphileWorkerLocalQueue,
+  'graphile-worker-history': graphileWorkerHistory,
   'graphile-worker-default': graphileWorkerDefault,
   'pg-boss': pgBoss,
 } satisfies Record<string, Partial<BenchSystem & FleetSystem>>;
