@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { DbModule, LOCK_TIMEOUT_MS } from '@danube/db';
+import { DbModule, EXECUTOR_LOCK_TIMEOUT_MS } from '@danube/db';
 import { ExecutorModule, type ExecutorOptions } from '@danube/executor';
 import {
   DanubeMetrics,
@@ -27,7 +27,7 @@ export class ExecutorAppModule {
           databaseUrl,
           max: 4,
           applicationName: `danube-executor-${options.instanceId}`,
-          lockTimeoutMs: LOCK_TIMEOUT_MS,
+          lockTimeoutMs: EXECUTOR_LOCK_TIMEOUT_MS,
         }),
         ObservabilityModule.forRoot(metrics, [
           { name: `runtime:${runtime.name}`, problem: () => runtime.readiness?.() ?? null },

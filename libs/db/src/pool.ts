@@ -1,12 +1,17 @@
 import { Pool, type PoolConfig } from 'pg';
 
 /**
- * The lock timeout of the API's and executors' connections. The executor's hot path skips
- * locked rows (SKIP LOCKED) and never waits; what is left (a cancel, a workflow's children)
- * waits this long for a row another session holds, then fails and is retried or answered
- * with 409.
+ * How long the API's statements wait for a row another session holds (someone's open
+ * transaction) before they fail and the request is answered with 409.
  */
 export const LOCK_TIMEOUT_MS = 5000;
+
+/**
+ * The same for executors, shorter: an executor's writes come back to a locked row later
+ * (see BatchLocking in libs/queue) rather than wait, and its claims, renewals and reaping
+ * skip locked rows outright.
+ */
+export const EXECUTOR_LOCK_TIMEOUT_MS = 1000;
 
 export interface PoolOptions {
   databaseUrl: string;

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { withTransaction } from '@danube/db';
+import { isLockConflict, withTransaction } from '@danube/db';
 import { isTerminal } from '@danube/core';
 import {
   JobsRepository,
+  type jobsSql,
   type AttemptFinish,
   type AttemptStart,
   type LogLine,
@@ -28,6 +29,8 @@ const LOG_FLUSH_DELAY_MS = 100;
 const RETRY_DELAY_MAX_MS = 5000;
 /** Starts and finishes of rows another session holds locked are tried again after this. */
 const BUSY_RETRY_MS = 250;
+/** After a write hit a lock timeout, writes skip locked rows for this long (see BatchLocking). */
+const SKIP_LOCKED_FOR_MS = 30_000;
 
 /**
  * Writes attempt starts, attempt ends and log lines in batches: everything that arrives
@@ -36,9 +39,10 @@ const BUSY_RETRY_MS = 250;
  * cap the executor at a few hundred jobs a second; one commit per batch does not.
  * A start and an end of the same attempt in one batch collapse into the end alone.
  * Writes that fail (database down) are retried until they succeed; the lease token
- * guard makes a retried write that had in fact committed change nothing. A start or end
- * whose row another session holds locked waits for a later batch (BUSY_RETRY_MS) instead
- * of holding up the rest.
+ * guard makes a retried write that had in fact committed change nothing. When a batch
+ * waits for a row another session holds locked until the connection's lock_timeout, the
+ * writer switches to skipping locked rows for a while: their starts and ends wait for a
+ * later batch (BUSY_RETRY_MS) instead of holding up the rest.
  */
 export class AttemptWriter {
   private readonly logger = new Logger(AttemptWriter.name);
@@ -52,6 +56,8 @@ export class AttemptWriter {
   private busyStarts: Pending<AttemptStart, StartResult>[] = [];
   private busyFinishes: Pending<AttemptFinish, boolean>[] = [];
   private busyTimer: NodeJS.Timeout | null = null;
+  /** Until when (Date.now()) batches skip locked rows; 0: they do not. */
+  private skipLockedUntil = 0;
   private retryDelayMs = 100;
 
   constructor(
@@ -125,6 +131,10 @@ export class AttemptWriter {
     this.flushSoon();
   }
 
+  private locking(): jobsSql.BatchLocking {
+    return Date.now() < this.skipLockedUntil ? 'skipLocked' : 'plain';
+  }
+
   private flushSoon(): void {
     // The flag is cleared in a callback, never inside flushAll: a flushAll that finds
     // nothing to do returns synchronously, before the assignment would take effect.
@@ -143,12 +153,19 @@ export class AttemptWriter {
         await this.write(starts, finishes, logs);
         this.retryDelayMs = 100;
       } catch (error) {
-        this.logger.warn(
-          `could not record attempts, retrying in ${this.retryDelayMs} ms: ${String(error)}`,
-        );
         this.starts = starts.concat(this.starts);
         this.finishes = finishes.concat(this.finishes);
         this.logs = logs.concat(this.logs);
+        if (isLockConflict(error) && this.locking() === 'plain') {
+          this.logger.warn(
+            `a job row is locked by another database session; skipping locked rows for the next ${SKIP_LOCKED_FOR_MS / 1000} s`,
+          );
+          this.skipLockedUntil = Date.now() + SKIP_LOCKED_FOR_MS;
+          continue;
+        }
+        this.logger.warn(
+          `could not record attempts, retrying in ${this.retryDelayMs} ms: ${String(error)}`,
+        );
         await new Promise((r) => setTimeout(r, this.retryDelayMs));
         this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_DELAY_MAX_MS);
       }
@@ -170,15 +187,20 @@ export class AttemptWriter {
       });
       this.droppedLogLines = 0;
     }
+    const locking = this.locking();
     const { started, finished, queuedTopics } = await withTransaction(this.pool, async (client) => {
       const repo = JobsRepository.on(client);
       // Logs first, so that a job seen finished already has all its lines.
       if (logs.length > 0) await repo.insertLogLines(logs);
-      const started = await repo.markRunning(startsToWrite.map((s) => s.item));
+      const started = await repo.markRunning(
+        startsToWrite.map((s) => s.item),
+        locking,
+      );
       const finished = await repo.finish(
         this.executorId,
         this.runtimeName,
         finishes.map((f) => f.item),
+        locking,
       );
       const ended = finished.done.filter(
         (job) => job.workflowId !== null && isTerminal(job.status),

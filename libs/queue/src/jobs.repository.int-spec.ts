@@ -361,7 +361,7 @@ describe('reaper', () => {
   });
 });
 
-describe('a row locked by another session', () => {
+describe('a job row locked by another session', () => {
   /** Holds job `id` locked in an open transaction until the returned function is called. */
   async function lockRow(id: string): Promise<() => Promise<void>> {
     const client = await db.pool.connect();
@@ -373,7 +373,25 @@ describe('a row locked by another session', () => {
     };
   }
 
-  it('does not hold up renewals, starts and finishes of other rows; comes back busy, and is written once the lock is gone', async () => {
+  it('plain batch writes wait for it, up to the lock timeout', async () => {
+    await service.enqueue(job());
+    const [a] = await repo.claim('e1', ['a'], 1, LEASE);
+    const unlock = await lockRow(a!.id);
+    const client = await db.pool.connect();
+    try {
+      await client.query("SET lock_timeout = '200ms'");
+      await expect(
+        JobsRepository.on(client).finish('e1', 'inline', [finishOf(a!)]),
+      ).rejects.toMatchObject({
+        code: '55P03',
+      });
+    } finally {
+      client.release();
+      await unlock();
+    }
+  });
+
+  it('skip-locked batch writes do not wait: other rows are written, the locked one comes back busy until the lock is gone', async () => {
     await service.enqueueMany([job(), job()]);
     const [a, b] = await repo.claim('e1', ['a'], 2, LEASE);
     const unlock = await lockRow(a!.id);
@@ -391,19 +409,21 @@ describe('a row locked by another session', () => {
         startedAt: new Date(),
         runtimeRef: null,
       }));
-      expect(await repo.markRunning(starts)).toEqual({
+      expect(await repo.markRunning(starts, 'skipLocked')).toEqual({
         done: [{ id: b!.id, cancelRequested: false }],
         busy: [a!.id],
       });
-      expect(await repo.finish('e1', 'inline', [finishOf(a!), finishOf(b!)])).toEqual({
-        done: [{ id: b!.id, status: 'succeeded', workflowId: null, parentJobId: null }],
-        busy: [a!.id],
-      });
+      expect(await repo.finish('e1', 'inline', [finishOf(a!), finishOf(b!)], 'skipLocked')).toEqual(
+        {
+          done: [{ id: b!.id, status: 'succeeded', workflowId: null, parentJobId: null }],
+          busy: [a!.id],
+        },
+      );
       expect(await repo.executions(a!.id)).toEqual([]);
     } finally {
       await unlock();
     }
-    expect((await repo.finish('e1', 'inline', [finishOf(a!)])).done).toHaveLength(1);
+    expect((await repo.finish('e1', 'inline', [finishOf(a!)], 'skipLocked')).done).toHaveLength(1);
     expect((await repo.findById(a!.id))!.status).toBe('succeeded');
   });
 });

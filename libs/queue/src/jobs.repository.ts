@@ -114,7 +114,7 @@ export interface LeaseRenewal {
   renewed: boolean;
 }
 
-/** What MARK_JOBS_RUNNING and FINISH_ATTEMPTS did with each row they were given. */
+/** What MARK_JOBS_RUNNING and FINISH_ATTEMPTS did with each row they were given (see BatchLocking). */
 export interface BatchResult<T> {
   /** Rows written. */
   done: T[];
@@ -272,6 +272,7 @@ export class JobsRepository {
   /** claimed -> running; returns the ids moved with whether each has a pending cancel. */
   async markRunning(
     starts: AttemptStart[],
+    locking: sql.BatchLocking = 'plain',
   ): Promise<BatchResult<{ id: string; cancelRequested: boolean }>> {
     if (starts.length === 0) return { done: [], busy: [] };
     const { rows } = await this.pool.query<{
@@ -279,7 +280,7 @@ export class JobsRepository {
       cancel_requested: boolean;
       busy: boolean;
     }>(
-      prepared('mark_jobs_running', sql.MARK_JOBS_RUNNING, [
+      prepared(`mark_jobs_running_${locking}`, sql.MARK_JOBS_RUNNING[locking], [
         starts.map((s) => s.id),
         starts.map((s) => s.leaseToken),
         starts.map((s) => s.startedAt),
@@ -303,6 +304,7 @@ export class JobsRepository {
     executorId: string,
     runtime: string,
     finishes: AttemptFinish[],
+    locking: sql.BatchLocking = 'plain',
   ): Promise<BatchResult<TerminalJob>> {
     if (finishes.length === 0) return { done: [], busy: [] };
     const column = <T>(pick: (f: AttemptFinish) => T) => finishes.map(pick);
@@ -313,7 +315,7 @@ export class JobsRepository {
       parent_job_id: string | null;
       busy: boolean;
     }>(
-      prepared('finish_attempts', sql.FINISH_ATTEMPTS, [
+      prepared(`finish_attempts_${locking}`, sql.FINISH_ATTEMPTS[locking], [
         column((f) => f.id),
         column((f) => f.leaseToken),
         column((f) => f.attempt),

@@ -106,44 +106,74 @@ export const QUEUED_TOPICS = `
   SELECT topic FROM topics WHERE topic IS NOT NULL`;
 
 /**
- * claimed -> running for a batch of started attempts, fenced by lease token. Returns the
- * rows it moved, with whether a cancel was requested meanwhile, and as `busy` the rows
- * still held but locked by another session (someone's open transaction), to try again
- * in a later batch: SKIP LOCKED keeps one locked row from stalling every other write of
- * the batch. A job missing from the result lost its lease; its attempt must be stopped.
+ * Locking of the executor's batched writes (MARK_JOBS_RUNNING, FINISH_ATTEMPTS).
+ *
+ * `plain`: each row is updated as found, waiting for a row another session holds; the
+ * executor's connections give up after lock_timeout. This is the hot path: no extra lock
+ * and no second look at the rows.
+ *
+ * `skipLocked`: after a write hit a lock timeout (someone's open transaction holds a job
+ * row), the executor writes with this variant for a while. Rows are first locked FOR
+ * UPDATE SKIP LOCKED; a row still held by this lease but locked by another session comes
+ * back as `busy`, to be written in a later batch, so one locked row cannot stall the
+ * writes of every other job.
  */
-export const MARK_JOBS_RUNNING = `
+export type BatchLocking = 'plain' | 'skipLocked';
+
+/**
+ * claimed -> running for a batch of started attempts, fenced by lease token. Returns the
+ * rows it moved, with whether a cancel was requested meanwhile (and `busy` rows, see
+ * BatchLocking). A job missing from the result lost its lease; its attempt must be stopped.
+ */
+function markJobsRunning(locking: BatchLocking): string {
+  const skip = locking === 'skipLocked';
+  return `
   WITH s AS (
     SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])
       AS s(id, lease_token, started_at, runtime_ref)
-  ), held AS (
+  )${
+    skip
+      ? `, held AS (
     SELECT j.id FROM danube.jobs j JOIN s ON s.id = j.id AND s.lease_token = j.lease_token
     WHERE j.status = ANY($5::danube.job_status[])
     FOR UPDATE OF j SKIP LOCKED
-  ), moved AS (
+  )`
+      : ''
+  }, moved AS (
     UPDATE danube.jobs j SET
       status = 'running',
       started_at = s.started_at,
       runtime_ref = s.runtime_ref
-    FROM s JOIN held h ON h.id = s.id
+    FROM s${skip ? ' JOIN held h ON h.id = s.id' : ''}
     WHERE j.id = s.id AND j.lease_token = s.lease_token AND j.status = ANY($5::danube.job_status[])
     RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
   )
-  SELECT id, cancel_requested, false AS busy FROM moved
+  SELECT id, cancel_requested, false AS busy FROM moved${
+    skip
+      ? `
   UNION ALL
   SELECT s.id, false, true FROM s JOIN danube.jobs j ON j.id = s.id AND j.lease_token = s.lease_token
-  WHERE j.status = ANY($5::danube.job_status[]) AND s.id NOT IN (SELECT id FROM held)`;
+  WHERE j.status = ANY($5::danube.job_status[]) AND s.id NOT IN (SELECT id FROM held)`
+      : ''
+  }`;
+}
+
+export const MARK_JOBS_RUNNING: Record<BatchLocking, string> = {
+  plain: markJobsRunning('plain'),
+  skipLocked: markJobsRunning('skipLocked'),
+};
 
 /**
  * Ends a batch of attempts in one statement: moves each job to its next status (a terminal
  * one, or queued again for a retry: at a later run_at after a backoff, or keeping its place
  * when retry_at is null), releases its lease, and inserts one execution row per attempt.
  * Rows whose lease token no longer matches are left alone and get no execution row: the
- * attempt's record was written by whoever took the lease (the reaper). Rows still held but
- * locked by another session come back as `busy`, to finish in a later batch (see
- * MARK_JOBS_RUNNING).
+ * attempt's record was written by whoever took the lease (the reaper). See BatchLocking
+ * for `busy` rows.
  */
-export const FINISH_ATTEMPTS = `
+function finishAttempts(locking: BatchLocking): string {
+  const skip = locking === 'skipLocked';
+  return `
   WITH done AS (
     SELECT * FROM unnest(
       $1::bigint[], $2::uuid[], $3::integer[], $4::danube.job_status[], $5::danube.job_status[],
@@ -151,11 +181,15 @@ export const FINISH_ATTEMPTS = `
       $11::jsonb[], $12::text[], $13::timestamptz[], $14::timestamptz[]
     ) AS d(id, lease_token, attempt, next_status, outcome, retry_at, error_category, message,
            exit_code, stderr_tail, result, runtime_ref, started_at, finished_at)
-  ), held AS (
+  )${
+    skip
+      ? `, held AS (
     SELECT j.id FROM danube.jobs j JOIN done d ON d.id = j.id AND d.lease_token = j.lease_token
     WHERE j.status = ANY($17::danube.job_status[])
     FOR UPDATE OF j SKIP LOCKED
-  ), finished AS (
+  )`
+      : ''
+  }, finished AS (
     UPDATE danube.jobs j SET
       status = d.next_status,
       run_at = coalesce(d.retry_at, j.run_at),
@@ -168,7 +202,7 @@ export const FINISH_ATTEMPTS = `
       lease_owner = NULL,
       lease_token = NULL,
       lease_expires_at = NULL
-    FROM done d JOIN held h ON h.id = d.id
+    FROM done d${skip ? ' JOIN held h ON h.id = d.id' : ''}
     WHERE j.id = d.id AND j.lease_token = d.lease_token AND j.status = ANY($17::danube.job_status[])
     RETURNING j.id, j.status, j.workflow_id, j.parent_job_id
   ), recorded AS (
@@ -181,11 +215,21 @@ export const FINISH_ATTEMPTS = `
     -- Never expected; if it happens, a record that exists must not fail the whole batch.
     ON CONFLICT (job_id, attempt) DO NOTHING
   )
-  SELECT id, status, workflow_id, parent_job_id, false AS busy FROM finished
+  SELECT id, status, workflow_id, parent_job_id, false AS busy FROM finished${
+    skip
+      ? `
   UNION ALL
   SELECT d.id, NULL, NULL, NULL, true FROM done d
   JOIN danube.jobs j ON j.id = d.id AND j.lease_token = d.lease_token
-  WHERE j.status = ANY($17::danube.job_status[]) AND d.id NOT IN (SELECT id FROM held)`;
+  WHERE j.status = ANY($17::danube.job_status[]) AND d.id NOT IN (SELECT id FROM held)`
+      : ''
+  }`;
+}
+
+export const FINISH_ATTEMPTS: Record<BatchLocking, string> = {
+  plain: finishAttempts('plain'),
+  skipLocked: finishAttempts('skipLocked'),
+};
 
 /**
  * Renews the leases of the jobs an executor is running ($4), in one statement whatever
