@@ -244,7 +244,9 @@ export async function runScenario(
   const options = scenario.workload(size);
   const workload = new Workload(cluster, ledger, { topic: `chaos-${scenario.id}`, ...options });
   try {
-    log(`(${scenario.id}) ${scenario.title}: ${options.jobs} jobs`);
+    log(
+      `(${scenario.id}) ${scenario.title}: ${options.durationMs ? `jobs for ${options.durationMs / 60_000} min` : `${options.jobs} jobs`}`,
+    );
     const submitting = workload.submitAll();
     await scenario.faults({ cluster, workload, pg, faults, notes, size, problems });
     await submitting;
