@@ -12,6 +12,22 @@ export interface ExecutorFault {
 /** How long a killed or paused executor's jobs may take to start again elsewhere. */
 export const RECOVERY_LIMIT_SECONDS = LEASE_SECONDS + 5;
 
+/** The counts of a scenario in which nothing went wrong (and nothing was measured yet). */
+export const NOTHING_WRONG = {
+  jobs: 0,
+  succeeded: 0,
+  lost: 0,
+  stuck: 0,
+  failed: 0,
+  untrackedRuns: 0,
+  attemptsWithoutRecord: 0,
+  concurrentDoubleRuns: 0,
+  doubleSuccesses: 0,
+  recoverySeconds: null,
+  unrecovered: 0,
+  executorCrashes: 0,
+} satisfies Partial<ScenarioResult>;
+
 export interface ScenarioResult {
   scenario: string;
   title: string;

@@ -85,6 +85,14 @@ async function terminateBackends(cluster: Cluster): Promise<number> {
 
 const choose = (size: Size, ci: number, full: number) => (size === 'ci' ? ci : full);
 
+/** Half-second jobs in small batches, submitted steadily: a fault always finds some in flight. */
+const steadyShortJobs = (size: Size) => ({
+  jobs: choose(size, 600, 2000),
+  ticks: 5,
+  batch: 20,
+  paceMs: choose(size, 400, 500),
+});
+
 export const SCENARIOS: Scenario[] = [
   {
     id: 'a',
@@ -118,12 +126,7 @@ export const SCENARIOS: Scenario[] = [
   {
     id: 'c',
     title: 'Postgres restart, fast and immediate',
-    workload: (size) => ({
-      jobs: choose(size, 600, 2000),
-      ticks: 5,
-      batch: 20,
-      paceMs: choose(size, 400, 500),
-    }),
+    workload: steadyShortJobs,
     async faults({ pg, workload, notes }) {
       for (const [share, mode] of [
         [0.3, 'fast'],
@@ -139,12 +142,7 @@ export const SCENARIOS: Scenario[] = [
   {
     id: 'd',
     title: 'pg_terminate_backend on every connection, twice',
-    workload: (size) => ({
-      jobs: choose(size, 600, 2000),
-      ticks: 5,
-      batch: 20,
-      paceMs: choose(size, 400, 500),
-    }),
+    workload: steadyShortJobs,
     async faults({ cluster, workload, notes }) {
       for (const share of [0.3, 0.6]) {
         await untilProgress(workload, share);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JobTokens, Keyring } from '../../../libs/secrets/src';
 import { Cluster } from '../cluster';
-import type { ScenarioResult } from '../checks';
+import { NOTHING_WRONG, type ScenarioResult } from '../checks';
 import type { PostgresServer } from '../postgres-server';
 import { fuzzGrpc, GRPC_METHODS, type GrpcTarget } from './grpc-fuzz';
 import { casesFor, routesOf, sendCases, type FuzzTally } from './rest-fuzz';
@@ -61,17 +61,7 @@ export async function runFuzz(
     const result: ScenarioResult = {
       scenario: 'g',
       title: `fuzzing every REST route and gRPC method (fast-check, ${casesPerRoute} cases each)`,
-      jobs: 0,
-      succeeded: 0,
-      lost: 0,
-      stuck: 0,
-      failed: 0,
-      untrackedRuns: 0,
-      attemptsWithoutRecord: 0,
-      concurrentDoubleRuns: 0,
-      doubleSuccesses: 0,
-      recoverySeconds: null,
-      unrecovered: 0,
+      ...NOTHING_WRONG,
       executorCrashes: crashed ? 1 : 0,
       http: { ...cluster.http, serverErrors: total.serverErrors },
       cases: total.cases,

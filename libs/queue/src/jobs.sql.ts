@@ -121,25 +121,37 @@ export const QUEUED_TOPICS = `
 export type BatchLocking = 'plain' | 'skipLocked';
 
 /**
+ * The parts of a skipLocked batch write over the batch `rows` (a CTE of id, lease_token),
+ * guarded by the statuses in `statuses`: `held`, the rows this batch may write, locked
+ * unless another session has them; and the `busy` rows, still this lease's but locked.
+ */
+function skipLockedParts(rows: string, statuses: string) {
+  return {
+    held: `, held AS (
+    SELECT j.id FROM danube.jobs j JOIN ${rows} b ON b.id = j.id AND b.lease_token = j.lease_token
+    WHERE j.status = ANY(${statuses}::danube.job_status[])
+    FOR UPDATE OF j SKIP LOCKED
+  )`,
+    busy: (columns: string) => `
+  UNION ALL
+  SELECT b.id, ${columns} FROM ${rows} b JOIN danube.jobs j ON j.id = b.id AND j.lease_token = b.lease_token
+  WHERE j.status = ANY(${statuses}::danube.job_status[]) AND b.id NOT IN (SELECT id FROM held)`,
+  };
+}
+
+/**
  * claimed -> running for a batch of started attempts, fenced by lease token. Returns the
  * rows it moved, with whether a cancel was requested meanwhile (and `busy` rows, see
  * BatchLocking). A job missing from the result lost its lease; its attempt must be stopped.
  */
 function markJobsRunning(locking: BatchLocking): string {
   const skip = locking === 'skipLocked';
+  const parts = skipLockedParts('s', '$5');
   return `
   WITH s AS (
     SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])
       AS s(id, lease_token, started_at, runtime_ref)
-  )${
-    skip
-      ? `, held AS (
-    SELECT j.id FROM danube.jobs j JOIN s ON s.id = j.id AND s.lease_token = j.lease_token
-    WHERE j.status = ANY($5::danube.job_status[])
-    FOR UPDATE OF j SKIP LOCKED
-  )`
-      : ''
-  }, moved AS (
+  )${skip ? parts.held : ''}, moved AS (
     UPDATE danube.jobs j SET
       status = 'running',
       started_at = s.started_at,
@@ -148,14 +160,7 @@ function markJobsRunning(locking: BatchLocking): string {
     WHERE j.id = s.id AND j.lease_token = s.lease_token AND j.status = ANY($5::danube.job_status[])
     RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
   )
-  SELECT id, cancel_requested, false AS busy FROM moved${
-    skip
-      ? `
-  UNION ALL
-  SELECT s.id, false, true FROM s JOIN danube.jobs j ON j.id = s.id AND j.lease_token = s.lease_token
-  WHERE j.status = ANY($5::danube.job_status[]) AND s.id NOT IN (SELECT id FROM held)`
-      : ''
-  }`;
+  SELECT id, cancel_requested, false AS busy FROM moved${skip ? parts.busy('false, true') : ''}`;
 }
 
 export const MARK_JOBS_RUNNING: Record<BatchLocking, string> = {
@@ -173,6 +178,7 @@ export const MARK_JOBS_RUNNING: Record<BatchLocking, string> = {
  */
 function finishAttempts(locking: BatchLocking): string {
   const skip = locking === 'skipLocked';
+  const parts = skipLockedParts('done', '$17');
   return `
   WITH done AS (
     SELECT * FROM unnest(
@@ -181,15 +187,7 @@ function finishAttempts(locking: BatchLocking): string {
       $11::jsonb[], $12::text[], $13::timestamptz[], $14::timestamptz[]
     ) AS d(id, lease_token, attempt, next_status, outcome, retry_at, error_category, message,
            exit_code, stderr_tail, result, runtime_ref, started_at, finished_at)
-  )${
-    skip
-      ? `, held AS (
-    SELECT j.id FROM danube.jobs j JOIN done d ON d.id = j.id AND d.lease_token = j.lease_token
-    WHERE j.status = ANY($17::danube.job_status[])
-    FOR UPDATE OF j SKIP LOCKED
-  )`
-      : ''
-  }, finished AS (
+  )${skip ? parts.held : ''}, finished AS (
     UPDATE danube.jobs j SET
       status = d.next_status,
       run_at = coalesce(d.retry_at, j.run_at),
@@ -215,15 +213,7 @@ function finishAttempts(locking: BatchLocking): string {
     -- Never expected; if it happens, a record that exists must not fail the whole batch.
     ON CONFLICT (job_id, attempt) DO NOTHING
   )
-  SELECT id, status, workflow_id, parent_job_id, false AS busy FROM finished${
-    skip
-      ? `
-  UNION ALL
-  SELECT d.id, NULL, NULL, NULL, true FROM done d
-  JOIN danube.jobs j ON j.id = d.id AND j.lease_token = d.lease_token
-  WHERE j.status = ANY($17::danube.job_status[]) AND d.id NOT IN (SELECT id FROM held)`
-      : ''
-  }`;
+  SELECT id, status, workflow_id, parent_job_id, false AS busy FROM finished${skip ? parts.busy('NULL, NULL, NULL, true') : ''}`;
 }
 
 export const FINISH_ATTEMPTS: Record<BatchLocking, string> = {
