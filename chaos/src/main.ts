@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { projectRoot } from '../../libs/db/src';
+import { killAllTracked } from '../../test/support/processes';
 import type { ScenarioResult } from './checks';
 import { runFuzz } from './fuzz/fuzz-scenario';
 import { PostgresServer } from './postgres-server';
@@ -57,9 +58,20 @@ async function main(): Promise<number> {
   const pg = await PostgresServer.create(dir);
   const results: ScenarioResult[] = [];
   const soakMinutes = options.soak === true ? 30 : (options.soak ?? 0) || 0;
-  const stopAll = () => void pg.shutdown('immediate');
-  process.once('SIGINT', stopAll);
-  process.once('SIGTERM', stopAll);
+  // Postgres, the API and the executors run in process groups of their own, which a
+  // Ctrl-C does not reach: they are ended here.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: ending the chaos run and everything it started`);
+      killAllTracked();
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Postgres may still be writing as it dies; the folder is in the system's temp dir.
+      }
+      process.exit(130);
+    });
+  }
   try {
     const wanted = soakMinutes > 0 ? ['h'] : options.scenario.split(',').map((s) => s.trim());
     for (const id of wanted) {

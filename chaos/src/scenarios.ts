@@ -34,7 +34,11 @@ async function untilProgress(workload: Workload, share: number): Promise<void> {
 
 /** The live executor running the most jobs now (the one whose loss hurts most). */
 async function busiestExecutor(cluster: Cluster, atLeast = 1) {
+  const deadline = Date.now() + 60_000;
   for (;;) {
+    if (Date.now() > deadline) {
+      throw new Error(`no executor was running ${atLeast} or more jobs within 60 s`);
+    }
     const { rows } = await cluster.pool
       .query<{ owner: string; n: number }>(
         `SELECT lease_owner AS owner, count(*)::int AS n FROM danube.jobs
@@ -157,14 +161,17 @@ export const SCENARIOS: Scenario[] = [
     // paused, the others have room to take its jobs at once, while those jobs would still
     // be running if nothing killed them.
     workload: (size) => ({
-      jobs: choose(size, 20, 60),
+      jobs: choose(size, 1, 3) * 20,
       ticks: 200,
       batch: 20,
       paceMs: 30_000,
     }),
-    async faults({ cluster, faults, notes, problems, size }) {
-      for (let pause = 0; pause < choose(size, 1, 3); pause++) {
-        await sleep(pause === 0 ? 3000 : 30_000);
+    async faults({ cluster, workload, faults, notes, problems, size }) {
+      const waves = choose(size, 1, 3);
+      for (let wave = 1; wave <= waves; wave++) {
+        // A pause 3 s into each wave, while its jobs run.
+        await untilProgress(workload, wave / waves);
+        await sleep(3000);
         const victim = await busiestExecutor(cluster, 3);
         const stoppedAt = now();
         victim.signal('SIGSTOP');

@@ -9,6 +9,9 @@ import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
  */
 export const REGISTRY_ENV = 'DANUBE_TEST_PROCESS_REGISTRY';
 
+/** Process groups started here and not yet seen to end: what killAllTracked() ends. */
+const live = new Set<number>();
+
 /** Output kept per process: enough for any test's checks, bounded for long chaos runs. */
 const MAX_OUTPUT_CHARS = 8 * 1024 * 1024;
 
@@ -86,7 +89,9 @@ export function registerProcess(child: ChildProcess): void {
   }
   const pid = child.pid;
   register(String(pid));
+  live.add(pid);
   child.on('exit', () => {
+    live.delete(pid);
     // What it started in its group is orphaned now: end it, and strike the group from the
     // registry, whose number the system may give to someone else's process from now on.
     killGroup(pid, 'SIGKILL');
@@ -106,6 +111,16 @@ function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false; // ESRCH: the group is gone already
   }
+}
+
+/**
+ * Ends, at once, every process group this process started that is still there: for a
+ * harness told to stop (SIGINT, SIGTERM) with processes of its own in other groups, which
+ * the terminal's signal does not reach.
+ */
+export function killAllTracked(): void {
+  for (const pid of live) killGroup(pid, 'SIGKILL');
+  live.clear();
 }
 
 /** Ends every registered process group whose leader was not seen to exit; returns how many. */
