@@ -489,6 +489,17 @@ describe('bad input', () => {
     });
   });
 
+  it.each([
+    ['an array', [[]]],
+    ['null', [null]],
+    ['a number', [1]],
+    ['a string', ['job']],
+  ])('a batch whose job is %s -> 400 naming it', async (_what, jobs) => {
+    const response = await http('POST', `${api.url}/v1/jobs/batch`, { jobs });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toMatch(/jobs\.0 must be an object/);
+  });
+
   it('a batch with one bad job stores none, and names the job', async () => {
     const response = await http('POST', `${api.url}/v1/jobs/batch`, {
       jobs: [

@@ -446,6 +446,16 @@ it('examples/data-pipeline.json: generate a CSV -> analyse it -> write a report'
 describe('bad input on the workflow endpoints', () => {
   const bad: Array<[string, unknown, RegExp]> = [
     ['nodes that is not an array', { name: 'x', nodes: 'a' }, /nodes must be an array/],
+    [
+      'a node that is an array',
+      { name: 'x', nodes: [{ name: 'a', topic: 'wf', command: 'true' }, []] },
+      /nodes\.1 must be an object, not an array/,
+    ],
+    [
+      'a backoff that is an array',
+      { name: 'x', nodes: [{ name: 'a', topic: 'wf', command: 'true', backoff: [] }] },
+      /nodes\.0\.backoff must be an object, not an array/,
+    ],
     ['a missing name', { nodes: [{ name: 'a', topic: 'wf', command: 'true' }] }, /name must be/],
     [
       'an unknown trigger',

@@ -15,7 +15,6 @@ import {
   Matches,
   Max,
   Min,
-  ValidateNested,
 } from 'class-validator';
 import {
   JOB_STATUSES,
@@ -27,7 +26,7 @@ import {
   type TaskClass,
 } from '@danube/core';
 import type { Execution, StoredLogLine } from '@danube/queue';
-import { IsCommand, IsStringRecord } from '../http/validators';
+import { IsCommand, IsStringRecord, ValidateNestedObjects } from '../http/validators';
 import { PageQuery } from '../http/page.query';
 
 export class BackoffDto {
@@ -115,8 +114,7 @@ export class CreateJobDto {
 
   @ApiPropertyOptional({ type: BackoffDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => BackoffDto)
+  @ValidateNestedObjects(() => BackoffDto)
   backoff?: BackoffDto;
 
   @ApiPropertyOptional({
@@ -199,8 +197,7 @@ export class CreateJobBatchDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(10_000)
-  @ValidateNested({ each: true })
-  @Type(() => CreateJobDto)
+  @ValidateNestedObjects(() => CreateJobDto, { each: true })
   jobs!: CreateJobDto[];
 }
 

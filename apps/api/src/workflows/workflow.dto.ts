@@ -1,19 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  Length,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { TRIGGER_RULES, type TriggerRule } from '@danube/core';
 import type { NewNode, Workflow, WorkflowNode } from '@danube/dag';
 import { CreateJobDto, toNewJob } from '../jobs/job.dto';
 import { PageQuery } from '../http/page.query';
-import { IsStringRecord } from '../http/validators';
+import { IsStringRecord, ValidateNestedObjects } from '../http/validators';
 
 export class WorkflowNodeDto extends CreateJobDto {
   @ApiProperty({ description: 'Unique within the workflow', example: 'analyse' })
@@ -65,8 +56,7 @@ export class CreateWorkflowDto {
 
   @ApiProperty({ type: [WorkflowNodeDto] })
   @IsArray()
-  @ValidateNested({ each: true })
-  @Type(() => WorkflowNodeDto)
+  @ValidateNestedObjects(() => WorkflowNodeDto, { each: true })
   nodes!: WorkflowNodeDto[];
 }
 
