@@ -21,6 +21,8 @@ export async function createApiApp(
   const app = await NestFactory.create<NestExpressApplication>(module, {
     bodyParser: false,
     bufferLogs: true,
+    // A failure while starting reaches runMain, which prints it as one line.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.use(jsonBody(options.bodyLimit));

@@ -1,13 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { createRuntime, loadExecutorOptions } from '@danube/executor';
-import {
-  DanubeMetrics,
-  LOG_LEVELS,
-  closeOnSignals,
-  runMain,
-  type LogLevel,
-} from '@danube/observability';
+import { loadExecutorOptions } from '@danube/executor';
+import { LOG_LEVELS, closeOnSignals, runMain, type LogLevel } from '@danube/observability';
 import { ExecutorAppModule } from './executor-app.module';
 
 runMain('danube-executor', async () => {
@@ -20,12 +14,12 @@ runMain('danube-executor', async () => {
   const logLevel = (process.env.LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel))
     throw new Error(`invalid configuration: LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  const metrics = new DanubeMetrics();
-  const runtime = await createRuntime(options, metrics);
-  const app = await NestFactory.create(
-    ExecutorAppModule.forRoot(options, databaseUrl, logLevel, runtime, metrics),
-    { bufferLogs: true },
-  );
+  // abortOnError false: a failure while starting (the runtime cannot be made) reaches
+  // runMain, which prints it as one line, instead of aborting the process.
+  const app = await NestFactory.create(ExecutorAppModule.forRoot(options, databaseUrl, logLevel), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   await app.listen(options.httpPort, options.httpHost);
   const logger = app.get(Logger);

@@ -1,11 +1,11 @@
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
+import { MAX_RESULT_BYTES } from '@danube/core';
 import { JobServiceClient, JobServiceError, contentTypeOf } from '@danube/sdk';
 import type { CollectorOptions } from './collector.config';
 import { containedRealPath, listOutputFiles, reason, type OutputFile } from './output-files';
 
 /** The largest result.json reported: the same limit as the process runtime's and ReportStatus's. */
-const MAX_RESULT_BYTES = 1024 * 1024;
 
 /**
  * Refusals every further call would get too (a token that is not accepted, a job that is

@@ -21,7 +21,7 @@ export class StandaloneModule {
   ): DynamicModule {
     return {
       module: StandaloneModule,
-      imports: [ApiModule.forRoot(api), ExecutorModule.forRoot(executor, api.databaseUrl)],
+      imports: [ApiModule.forRoot(api), ExecutorModule.forRoot(executor)],
       providers: [{ provide: AfterShutdown, useValue: new AfterShutdown(afterShutdown) }],
     };
   }

@@ -5,8 +5,23 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createPool, migrate } from '@danube/db';
-import { ExecutorService, loadExecutorOptions, createRuntime } from '@danube/executor';
-import { JobsRepository, JobsService, Notifier, jobsSql, succeededAttempt } from '@danube/queue';
+import { WorkflowsRepository } from '@danube/dag';
+import {
+  ExecutorService,
+  JobEnvironment,
+  loadExecutorOptions,
+  createRuntime,
+} from '@danube/executor';
+import {
+  AttemptsRepository,
+  ExecutorsRepository,
+  JobsRepository,
+  JobsService,
+  Notifier,
+  attemptsSql,
+  succeededAttempt,
+} from '@danube/queue';
+import { SecretsRepository, SecretsService } from '@danube/secrets';
 import { percentiles } from '../stats';
 import type { Pool } from 'pg';
 import { loadApiOptions } from '../../../apps/api/src/api.config';
@@ -29,7 +44,7 @@ const BATCH = Number(process.env.BENCH_DANUBE_BATCH ?? 200);
 Logger.overrideLogger(['log', 'warn', 'error', 'fatal']);
 
 function service(pool: Pool): JobsService {
-  return new JobsService(pool, new Notifier(pool), {
+  return new JobsService(pool, new JobsRepository(pool), new Notifier(pool), {
     slurmEnabled: false,
     maxBatchSize: 1000,
   });
@@ -57,6 +72,15 @@ async function executor(
     options,
     runtime: await createRuntime(options, metrics),
     metrics,
+    attempts: new AttemptsRepository(pool),
+    executors: new ExecutorsRepository(pool),
+    environment: new JobEnvironment({
+      workflows: new WorkflowsRepository(pool),
+      secrets: new SecretsService(new SecretsRepository(pool), options.keyring),
+      keyring: options.keyring,
+      grpcAddress: options.grpcAddress,
+      apiUrl: options.apiUrl,
+    }),
   });
 }
 
@@ -240,7 +264,7 @@ export const danubeFleet: FleetSystem = {
     }
     await pool.query('VACUUM ANALYZE danube.jobs');
     const jobsService = service(pool);
-    const repo = new JobsRepository(pool);
+    const repo = new AttemptsRepository(pool);
 
     await enqueueAll(jobsService, 5000, 1000);
     const claimMs: number[] = [];
@@ -263,7 +287,7 @@ export const danubeFleet: FleetSystem = {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query(
-        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${jobsSql.CLAIM_JOBS}`,
+        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${attemptsSql.CLAIM_JOBS}`,
         [[TOPIC], 'explain', 50, 30_000],
       );
       explain = rows.map((r) => r['QUERY PLAN']).join('\n');

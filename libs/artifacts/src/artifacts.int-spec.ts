@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
+import { ArtifactsRepository } from './artifacts.repository';
 import { ArtifactsService } from './artifacts.service';
 import { FilesystemArtifactStore } from './filesystem-artifact-store';
 
@@ -15,7 +16,11 @@ let artifacts: ArtifactsService;
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 2 });
   dir = mkdtempSync(join(tmpdir(), 'danube-artifacts-'));
-  artifacts = new ArtifactsService(db.pool, new FilesystemArtifactStore(dir), { maxBytes: 1024 });
+  artifacts = new ArtifactsService(
+    new ArtifactsRepository(db.pool),
+    new FilesystemArtifactStore(dir),
+    { maxBytes: 1024 },
+  );
 });
 afterAll(async () => {
   await db.drop();

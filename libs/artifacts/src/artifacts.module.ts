@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ARTIFACT_STORE } from './artifact-store';
+import { ArtifactsRepository } from './artifacts.repository';
 import { ARTIFACTS_OPTIONS, ArtifactsService } from './artifacts.service';
 import { FilesystemArtifactStore } from './filesystem-artifact-store';
 
@@ -18,6 +19,7 @@ export class ArtifactsModule {
       providers: [
         { provide: ARTIFACT_STORE, useValue: new FilesystemArtifactStore(options.dir) },
         { provide: ARTIFACTS_OPTIONS, useValue: { maxBytes: options.maxBytes } },
+        ArtifactsRepository,
         ArtifactsService,
       ],
       exports: [ArtifactsService],

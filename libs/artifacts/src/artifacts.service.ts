@@ -2,11 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { DanubeError, InvalidArgumentError, NotFoundError } from '@danube/core';
-import { InjectPool } from '@danube/db';
-import type { Pool } from 'pg';
 import { checkArtifactPath } from './artifact-path';
 import { ARTIFACT_STORE, type ArtifactStore } from './artifact-store';
-import * as sql from './artifacts.sql';
+import { ArtifactsRepository, type Artifact } from './artifacts.repository';
+
+export type { Artifact } from './artifacts.repository';
 
 export const ARTIFACTS_OPTIONS = Symbol('ARTIFACTS_OPTIONS');
 
@@ -26,29 +26,6 @@ export interface ArtifactUpload {
   sha256?: string;
 }
 
-export interface Artifact {
-  id: string;
-  jobId: string;
-  attempt: number;
-  path: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  createdAt: Date;
-}
-
-interface ArtifactRow {
-  id: string;
-  job_id: string;
-  attempt: number;
-  path: string;
-  content_type: string;
-  size: string;
-  sha256: string;
-  storage_key: string;
-  created_at: Date;
-}
-
 const CONTENT_TYPE_PATTERN = /^[\w.+-]+\/[\w.+-]+(\s*;.{0,200})?$/;
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -56,7 +33,7 @@ const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 @Injectable()
 export class ArtifactsService {
   constructor(
-    @InjectPool() private readonly pool: Pool,
+    private readonly artifacts: ArtifactsRepository,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(ARTIFACTS_OPTIONS) private readonly options: ArtifactsOptions,
   ) {}
@@ -131,50 +108,23 @@ export class ArtifactsService {
       }
     });
     try {
-      const { rows } = await this.pool.query<ArtifactRow & { replaced_key: string | null }>(
-        sql.UPSERT_ARTIFACT,
-        [
-          upload.jobId,
-          upload.attempt,
-          upload.path,
-          upload.contentType,
-          upload.size,
-          sha256,
-          storageKey,
-        ],
-      );
-      const row = rows[0]!;
-      if (row.replaced_key) await this.store.remove(row.replaced_key);
-      return toArtifact(row);
+      const { artifact, replacedKey } = await this.artifacts.upsert(upload, sha256, storageKey);
+      if (replacedKey) await this.store.remove(replacedKey);
+      return artifact;
     } catch (error) {
       await this.store.remove(storageKey);
       throw error;
     }
   }
 
-  async list(jobId: string): Promise<Artifact[]> {
-    const { rows } = await this.pool.query<ArtifactRow>(sql.LIST_JOB_ARTIFACTS, [jobId]);
-    return rows.map(toArtifact);
+  list(jobId: string): Promise<Artifact[]> {
+    return this.artifacts.listForJob(jobId);
   }
 
   /** An artifact's metadata and a stream of its bytes. */
   async open(id: string): Promise<{ artifact: Artifact; content: Readable }> {
-    const { rows } = await this.pool.query<ArtifactRow>(sql.SELECT_ARTIFACT, [id]);
-    const row = rows[0];
-    if (!row) throw new NotFoundError('artifact', id);
-    return { artifact: toArtifact(row), content: this.store.read(row.storage_key) };
+    const found = await this.artifacts.findById(id);
+    if (!found) throw new NotFoundError('artifact', id);
+    return { artifact: found.artifact, content: this.store.read(found.storageKey) };
   }
-}
-
-function toArtifact(row: ArtifactRow): Artifact {
-  return {
-    id: row.id,
-    jobId: row.job_id,
-    attempt: row.attempt,
-    path: row.path,
-    contentType: row.content_type,
-    size: Number(row.size),
-    sha256: row.sha256,
-    createdAt: row.created_at,
-  };
 }

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './exit-rules';
 export * from './ids';
 export * from './error-category';
 export * from './job';

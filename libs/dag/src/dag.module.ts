@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { WorkflowsRepository } from './workflows.repository';
 import { DAG_OPTIONS, WorkflowsService, type DagOptions } from './workflows.service';
 
 /** Workflows; needs QueueModule (JobsService, Notifier) from the importing module. */
@@ -8,8 +9,12 @@ export class DagModule {
     return {
       module: DagModule,
       imports: [queue],
-      providers: [{ provide: DAG_OPTIONS, useValue: options }, WorkflowsService],
-      exports: [WorkflowsService],
+      providers: [
+        { provide: DAG_OPTIONS, useValue: options },
+        WorkflowsRepository,
+        WorkflowsService,
+      ],
+      exports: [WorkflowsService, WorkflowsRepository],
     };
   }
 }

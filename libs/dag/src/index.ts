@@ -1,4 +1,5 @@
 export * from './dag.module';
+export * from './workflow-records';
 export * from './workflow-release';
+export * from './workflows.repository';
 export * from './workflows.service';
-export * as workflowsSql from './workflows.sql';

@@ -1,7 +1,8 @@
 import { withTransaction } from '@danube/db';
-import { JobsService, Notifier } from '@danube/queue';
+import { JobsRepository, JobsService, Notifier } from '@danube/queue';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { WorkflowRelease } from './workflow-release';
+import { WorkflowsRepository } from './workflows.repository';
 import { WorkflowsService } from './workflows.service';
 
 let db: TestDatabase;
@@ -14,11 +15,14 @@ beforeAll(async () => {
   const notifier = new Notifier(db.pool);
   const jobs = new JobsService(
     db.pool,
+    new JobsRepository(db.pool),
     notifier,
     { slurmEnabled: false, maxBatchSize: 1000 },
     release,
   );
-  workflows = new WorkflowsService(db.pool, jobs, notifier, { maxNodes: 10_000 });
+  workflows = new WorkflowsService(db.pool, new WorkflowsRepository(db.pool), jobs, notifier, {
+    maxNodes: 10_000,
+  });
 });
 afterAll(() => db.drop());
 

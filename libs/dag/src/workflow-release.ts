@@ -1,19 +1,7 @@
-import { countParents, type JobStatus, type TriggerRule } from '@danube/core';
-import type { Queryable, TerminalHook, TerminalJob } from '@danube/queue';
-import * as sql from './workflows.sql';
-
-interface LockedChild {
-  id: string;
-  status: JobStatus;
-  trigger_rule: TriggerRule;
-  pending_parents: number;
-  succeeded_parents: number;
-  failed_parents: number;
-  parent_id: string;
-  parent_status: JobStatus;
-  parent_name: string;
-  parent_skip_reason: string | null;
-}
+import { countParents, type JobStatus } from '@danube/core';
+import type { Queryable } from '@danube/db';
+import type { TerminalHook, TerminalJob } from '@danube/queue';
+import { WorkflowsRepository, type LockedChild } from './workflows.repository';
 
 /** Node outcomes that make a workflow fail (a skipped node is a consequence, not a cause). */
 const FAILING: readonly JobStatus[] = ['failed', 'timed_out', 'cancelled'];
@@ -28,6 +16,7 @@ const FAILING: readonly JobStatus[] = ['failed', 'timed_out', 'cancelled'];
  */
 export class WorkflowRelease implements TerminalHook {
   async afterTerminal(client: Queryable, jobs: TerminalJob[]): Promise<{ queuedTopics: string[] }> {
+    const workflows = WorkflowsRepository.on(client);
     const queuedTopics = new Set<string>();
     const ended = new Map<string, { ended: number; failed: number }>();
     // Steps show in their workflow but are not its nodes: they have no edges and do not
@@ -41,7 +30,7 @@ export class WorkflowRelease implements TerminalHook {
         ended.set(job.workflowId!, counts);
       }
       const changed = await this.countParents(
-        client,
+        workflows,
         finished.map((j) => j.id),
       );
       for (const child of changed) if (child.status === 'queued') queuedTopics.add(child.topic);
@@ -54,20 +43,13 @@ export class WorkflowRelease implements TerminalHook {
           parentJobId: null,
         }));
     }
-    if (ended.size > 0) {
-      const ids = [...ended.keys()];
-      await client.query(sql.COUNT_ENDED_NODES, [
-        ids,
-        ids.map((id) => ended.get(id)!.ended),
-        ids.map((id) => ended.get(id)!.failed),
-      ]);
-    }
+    await workflows.countEndedNodes(ended);
     return { queuedTopics: [...queuedTopics] };
   }
 
   /** Moves the counters of the children of `parentIds`; returns the children whose status changed. */
-  private async countParents(client: Queryable, parentIds: string[]) {
-    const { rows } = await client.query<LockedChild>(sql.LOCK_CHILDREN, [parentIds]);
+  private async countParents(workflows: WorkflowsRepository, parentIds: string[]) {
+    const rows = await workflows.lockChildren(parentIds);
     const children = new Map<
       string,
       { row: LockedChild; succeeded: number; failed: number; reason: string | null }
@@ -99,21 +81,16 @@ export class WorkflowRelease implements TerminalHook {
       );
       // Only a node still waiting can be released or skipped; others just keep count.
       const becomes = row.status === 'blocked' ? step.becomes : null;
-      return { id: row.id, step, becomes, reason: becomes === 'skipped' ? reason : null };
+      return {
+        id: row.id,
+        pending: step.pending,
+        succeeded: step.succeeded,
+        failed: step.failed,
+        becomes,
+        reason: becomes === 'skipped' ? reason : null,
+      };
     });
-    const { rows: changed } = await client.query<{
-      id: string;
-      status: JobStatus;
-      topic: string;
-      workflow_id: string;
-    }>(sql.UPDATE_CHILDREN, [
-      updates.map((u) => u.id),
-      updates.map((u) => u.step.pending),
-      updates.map((u) => u.step.succeeded),
-      updates.map((u) => u.step.failed),
-      updates.map((u) => u.becomes),
-      updates.map((u) => u.reason),
-    ]);
+    const changed = await workflows.updateChildren(updates);
     const moved = new Set(updates.filter((u) => u.becomes !== null).map((u) => u.id));
     return changed.filter((c) => moved.has(c.id));
   }

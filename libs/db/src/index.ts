@@ -4,4 +4,5 @@ export * from './embedded-postgres';
 export * from './migrate';
 export * from './pool';
 export * from './project-root';
+export * from './repository';
 export * from './transaction';

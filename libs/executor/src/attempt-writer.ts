@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { isLockConflict, withTransaction } from '@danube/db';
 import { isTerminal } from '@danube/core';
 import {
-  JobsRepository,
-  type jobsSql,
+  AttemptsRepository,
+  type attemptsSql,
   type AttemptFinish,
   type AttemptStart,
   type LogLine,
@@ -88,7 +88,7 @@ export class AttemptWriter {
   /** Lets go of a running attempt that outlives this executor (see HAND_OVER_ATTEMPT). */
   async handOver(id: string, leaseToken: string): Promise<boolean> {
     await this.drain();
-    const topic = await new JobsRepository(this.pool).handOver(id, leaseToken);
+    const topic = await AttemptsRepository.on(this.pool).handOver(id, leaseToken);
     if (topic) this.onQueued([topic]);
     return topic !== null;
   }
@@ -131,7 +131,7 @@ export class AttemptWriter {
     this.flushSoon();
   }
 
-  private locking(): jobsSql.BatchLocking {
+  private locking(): attemptsSql.BatchLocking {
     return Date.now() < this.skipLockedUntil ? 'skipLocked' : 'plain';
   }
 
@@ -189,7 +189,7 @@ export class AttemptWriter {
     }
     const locking = this.locking();
     const { started, finished, queuedTopics } = await withTransaction(this.pool, async (client) => {
-      const repo = JobsRepository.on(client);
+      const repo = AttemptsRepository.on(client);
       // Logs first, so that a job seen finished already has all its lines.
       if (logs.length > 0) await repo.insertLogLines(logs);
       const started = await repo.markRunning(

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import {
+  AttemptsRepository,
   CANCEL_CHANNEL,
   ExecutorsRepository,
   JOBS_CHANNEL,
-  JobsRepository,
   Listener,
   Notifier,
   type AttemptFinish,
@@ -31,6 +31,9 @@ const CLAIM_LOOPS = 2;
 
 export interface ExecutorDeps {
   pool: Pool;
+  attempts: AttemptsRepository;
+  executors: ExecutorsRepository;
+  environment: JobEnvironment;
   databaseUrl: string;
   runtime: Runtime;
   options: ExecutorOptions;
@@ -48,7 +51,7 @@ export interface ExecutorDeps {
  */
 export class ExecutorService {
   private readonly logger = new Logger('Executor');
-  private readonly jobs: JobsRepository;
+  private readonly attempts: AttemptsRepository;
   private readonly executors: ExecutorsRepository;
   private readonly writer: AttemptWriter;
   private readonly release = new WorkflowRelease();
@@ -74,14 +77,9 @@ export class ExecutorService {
 
   constructor(private readonly deps: ExecutorDeps) {
     const { pool, options, runtime } = deps;
-    this.jobs = new JobsRepository(pool);
-    this.environment = new JobEnvironment({
-      pool,
-      keyring: options.keyring,
-      grpcAddress: options.grpcAddress,
-      apiUrl: options.apiUrl,
-    });
-    this.executors = new ExecutorsRepository(pool);
+    this.attempts = deps.attempts;
+    this.environment = deps.environment;
+    this.executors = deps.executors;
     this.notifier = new Notifier(pool, (error) =>
       this.logger.warn(`NOTIFY failed: ${String(error)}`),
     );
@@ -212,7 +210,12 @@ export class ExecutorService {
       const claimSentAt = performance.now();
       try {
         const endTimer = this.metrics.claimDuration.startTimer();
-        claimed = await this.jobs.claim(options.instanceId, options.topics, limit, options.leaseMs);
+        claimed = await this.attempts.claim(
+          options.instanceId,
+          options.topics,
+          limit,
+          options.leaseMs,
+        );
         endTimer();
         failures = 0;
       } catch (error) {
@@ -245,7 +248,7 @@ export class ExecutorService {
       {
         retryScheduled: (at) => this.wakeAt(at),
         envFor: (claimed) => this.environment.forAttempt(claimed),
-        storedOutput: (adopted) => this.jobs.storedOutput(adopted.id, adopted.attempts),
+        storedOutput: (adopted) => this.attempts.storedOutput(adopted.id, adopted.attempts),
         started: (startedAt) =>
           this.metrics.queueWait.observe(
             labels,
@@ -335,7 +338,7 @@ export class ExecutorService {
     const { options } = this.deps;
     const sentAt = performance.now();
     const ids = [...this.running.keys()];
-    const renewals = await this.jobs.renewLeases(options.instanceId, ids, options.leaseMs);
+    const renewals = await this.attempts.renewLeases(options.instanceId, ids, options.leaseMs);
     this.metrics.leaseRenewals.inc(renewals.filter((r) => r.renewed).length);
     const held = new Map(renewals.map((r) => [r.id, r]));
     for (const id of ids) {

@@ -1,7 +1,6 @@
 import { JobSpecError, type ClaimedJob } from '@danube/core';
-import { workflowsSql } from '@danube/dag';
-import { JobTokens, SecretsService, type Keyring } from '@danube/secrets';
-import type { Pool } from 'pg';
+import type { WorkflowsRepository } from '@danube/dag';
+import { JobTokens, type Keyring, type SecretsService } from '@danube/secrets';
 
 /** The variables an attempt gets beyond its own env, and the values to keep out of its logs. */
 export interface AttemptEnvironment {
@@ -11,7 +10,8 @@ export interface AttemptEnvironment {
 }
 
 export interface JobEnvironmentOptions {
-  pool: Pool;
+  workflows: WorkflowsRepository;
+  secrets: SecretsService;
   /** null without DANUBE_SECRET_KEY: jobs get no token and no secrets. */
   keyring: Keyring | null;
   /** Where jobs reach the JobService (DANUBE_GRPC_ADDRESS) and the REST API (DANUBE_API_URL). */
@@ -26,11 +26,9 @@ export interface JobEnvironmentOptions {
  */
 export class JobEnvironment {
   private readonly tokens: JobTokens | null;
-  private readonly secrets: SecretsService;
 
   constructor(private readonly options: JobEnvironmentOptions) {
     this.tokens = options.keyring ? new JobTokens(options.keyring) : null;
-    this.secrets = new SecretsService(options.pool, options.keyring);
   }
 
   async forAttempt(job: ClaimedJob): Promise<AttemptEnvironment> {
@@ -47,19 +45,15 @@ export class JobEnvironment {
 
   /** A workflow node sees its parents' results, keyed by node name, as DANUBE_PARENT_RESULTS. */
   private async workflowEnv(job: ClaimedJob): Promise<Record<string, string>> {
-    const { rows } = await this.options.pool.query<{
-      node_name: string;
-      id: string;
-      result: unknown;
-    }>(workflowsSql.PARENT_RESULTS, [job.id]);
+    const rows = await this.options.workflows.parentResults(job.id);
     return {
       DANUBE_WORKFLOW_ID: job.workflowId!,
       DANUBE_NODE_NAME: job.nodeName ?? '',
       DANUBE_PARENT_RESULTS: JSON.stringify(
-        Object.fromEntries(rows.map((r) => [r.node_name, r.result ?? null])),
+        Object.fromEntries(rows.map((r) => [r.nodeName, r.result ?? null])),
       ),
       DANUBE_PARENT_JOB_IDS: JSON.stringify(
-        Object.fromEntries(rows.map((r) => [r.node_name, r.id])),
+        Object.fromEntries(rows.map((r) => [r.nodeName, r.id])),
       ),
     };
   }
@@ -72,7 +66,7 @@ export class JobEnvironment {
         'the job maps secrets into its env (secretEnv) but this executor has no DANUBE_SECRET_KEY to decrypt them',
       );
     }
-    const values = await this.secrets.reveal([...new Set(mapping.map(([, name]) => name))]);
+    const values = await this.options.secrets.reveal([...new Set(mapping.map(([, name]) => name))]);
     for (const [variable, name] of mapping) {
       const value = values.get(name);
       if (value === undefined) {

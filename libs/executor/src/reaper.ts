@@ -1,10 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { withTransaction } from '@danube/db';
-import { JobsRepository, type TerminalHook } from '@danube/queue';
+import { AttemptsRepository, type TerminalHook } from '@danube/queue';
 import type { Pool } from 'pg';
-
-/** Any one executor reaps at a time: the reaper runs under this advisory lock. */
-const REAPER_LOCK_KEY = 0x64616e75; // 'danu'
 
 /**
  * Ends expired leases, whoever held them (see REAP_EXPIRED_LEASES): the attempts of dead,
@@ -25,12 +22,9 @@ export class Reaper {
 
   async reap(): Promise<void> {
     const { reaped, released } = await withTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_xact_lock($1) AS locked',
-        [REAPER_LOCK_KEY],
-      );
-      if (!rows[0]?.locked) return { reaped: [], released: [] };
-      const reaped = await JobsRepository.on(client).reapExpiredLeases();
+      const attempts = AttemptsRepository.on(client);
+      if (!(await attempts.tryReaperLock())) return { reaped: [], released: [] };
+      const reaped = await attempts.reapExpiredLeases();
       // Jobs whose cancel was asked end here as cancelled: their workflows must hear of it.
       const ended = reaped.filter((j) => j.status === 'cancelled' && j.workflowId !== null);
       const { queuedTopics } =

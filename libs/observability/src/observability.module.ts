@@ -1,28 +1,20 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
-import { HealthController, READINESS_CHECKS } from './health/health.controller';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController } from './health/health.controller';
 import { PostgresHealthIndicator } from './health/postgres.health';
+import { ReadinessChecks } from './health/readiness-checks';
 import { DanubeMetrics } from './metrics';
 import { MetricsController } from './metrics.controller';
 
 /**
- * /metrics, /healthz and /readyz for a process with an HTTP server, and the process's one
- * DanubeMetrics for everything that records metrics. Pass the instance to share it
- * (the all-in-one process), or let it make one.
+ * /metrics, /healthz and /readyz for a process with an HTTP server, the process's one
+ * DanubeMetrics for everything that records metrics (pass the instance to share it, or let
+ * it make one), and the ReadinessChecks others add to /readyz.
  */
-/** Something else a process needs to be ready: null when fine, else what is wrong. */
-export interface ReadinessCheck {
-  name: string;
-  problem(): string | null;
-}
-
 @Global()
 @Module({})
 export class ObservabilityModule {
-  static forRoot(
-    metrics: DanubeMetrics = new DanubeMetrics(),
-    readiness: ReadinessCheck[] = [],
-  ): DynamicModule {
+  static forRoot(metrics: DanubeMetrics = new DanubeMetrics()): DynamicModule {
     return {
       module: ObservabilityModule,
       imports: [TerminusModule.forRoot({ logger: false })],
@@ -30,18 +22,9 @@ export class ObservabilityModule {
       providers: [
         { provide: DanubeMetrics, useValue: metrics },
         PostgresHealthIndicator,
-        {
-          provide: READINESS_CHECKS,
-          inject: [HealthIndicatorService],
-          useFactory: (indicators: HealthIndicatorService) =>
-            readiness.map((check) => () => {
-              const indicator = indicators.check(check.name);
-              const problem = check.problem();
-              return problem === null ? indicator.up() : indicator.down({ message: problem });
-            }),
-        },
+        ReadinessChecks,
       ],
-      exports: [DanubeMetrics],
+      exports: [DanubeMetrics, ReadinessChecks],
     };
   }
 }

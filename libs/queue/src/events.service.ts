@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidArgumentError } from '@danube/core';
-import { InjectPool } from '@danube/db';
-import type { Pool } from 'pg';
-import { READ_EVENTS } from './events.sql';
+import { EventsRepository } from './events.repository';
 
 export interface DanubeEvent {
   seq: string;
@@ -35,7 +33,7 @@ const CURSOR_PATTERN = /^(\d{1,20})-(\d{1,19})$/;
 /** The event stream: job and workflow transitions in the order they committed. */
 @Injectable()
 export class EventsService {
-  constructor(@InjectPool() private readonly pool: Pool) {}
+  constructor(private readonly events: EventsRepository) {}
 
   async read(after: string | undefined, filter: EventFilter, limit: number): Promise<EventPage> {
     const cursor = after ?? START;
@@ -46,14 +44,7 @@ export class EventsService {
         { field: 'after' },
       );
     }
-    const { rows } = await this.pool.query(READ_EVENTS, [
-      match[1],
-      match[2],
-      filter.topic ?? null,
-      filter.jobId ?? null,
-      filter.workflowId ?? null,
-      limit,
-    ]);
+    const rows = await this.events.read({ tx: match[1]!, seq: match[2]! }, filter, limit);
     const items: DanubeEvent[] = rows
       .filter((r) => r.kind === 'event')
       .map((r) => ({

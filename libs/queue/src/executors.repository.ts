@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectPool } from '@danube/db';
-import type { Pool } from 'pg';
+import { Repository } from '@danube/db';
 import * as sql from './executors.sql';
 
 export interface ExecutorRegistration {
@@ -21,12 +20,11 @@ export interface ExecutorRecord extends ExecutorRegistration {
   state: 'alive' | 'lost' | 'stopped';
 }
 
+/** The executor fleet's registry: the statements of executors.sql.ts. */
 @Injectable()
-export class ExecutorsRepository {
-  constructor(@InjectPool() private readonly pool: Pool) {}
-
+export class ExecutorsRepository extends Repository {
   async register(e: ExecutorRegistration): Promise<void> {
-    await this.pool.query(sql.REGISTER_EXECUTOR, [
+    await this.db.query(sql.REGISTER_EXECUTOR, [
       e.id,
       e.topics,
       e.host,
@@ -38,16 +36,16 @@ export class ExecutorsRepository {
   }
 
   async heartbeat(id: string, running: number): Promise<void> {
-    await this.pool.query(sql.HEARTBEAT_EXECUTOR, [id, running]);
+    await this.db.query(sql.HEARTBEAT_EXECUTOR, [id, running]);
   }
 
   async stop(id: string): Promise<void> {
-    await this.pool.query(sql.STOP_EXECUTOR, [id]);
+    await this.db.query(sql.STOP_EXECUTOR, [id]);
   }
 
   /** `lostAfterMs`: how old a heartbeat may be before the executor counts as lost. */
   async list(lostAfterMs: number): Promise<ExecutorRecord[]> {
-    const { rows } = await this.pool.query(sql.LIST_EXECUTORS, [lostAfterMs]);
+    const { rows } = await this.db.query(sql.LIST_EXECUTORS, [lostAfterMs]);
     return rows.map((r) => ({
       id: r.id,
       topics: r.topics,

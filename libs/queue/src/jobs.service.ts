@@ -6,6 +6,7 @@ import {
   DEFAULT_BACKOFF,
   DEFAULT_MAX_ATTEMPTS,
   DanubeError,
+  MAX_RESULT_BYTES,
   InvalidTransitionError,
   NotFoundError,
   SECRET_NAME_PATTERN,
@@ -17,12 +18,8 @@ import {
   type JobStatus,
   type NewJob,
 } from '@danube/core';
-import {
-  JobsRepository,
-  type Execution,
-  type JobInsert,
-  type StoredLogLine,
-} from './jobs.repository';
+import { JobsRepository } from './jobs.repository';
+import type { Execution, JobInsert, StoredLogLine } from './records';
 import { CANCEL_CHANNEL, JOBS_CHANNEL, Notifier } from './notifications';
 import { UnprocessableJobError, invalidField } from './queue.errors';
 import type { TerminalHook } from './terminal-hook';
@@ -45,22 +42,21 @@ export interface EnqueueResult {
 }
 
 const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+/** The longest message ReportStatus stores. */
+const MAX_STATUS_MESSAGE_LENGTH = 1000;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The queue as users see it: enqueue, read, cancel and retry jobs. */
 @Injectable()
 export class JobsService {
-  private readonly jobs: JobsRepository;
-
   constructor(
     @InjectPool() private readonly pool: Pool,
+    private readonly jobs: JobsRepository,
     private readonly notifier: Notifier,
     @Inject(QUEUE_OPTIONS) private readonly options: QueueOptions,
     @Optional() @Inject(TERMINAL_HOOK) private readonly terminalHook: TerminalHook | null = null,
     @Optional() @Inject(DanubeMetrics) private readonly metrics: DanubeMetrics | null = null,
-  ) {
-    this.jobs = new JobsRepository(pool);
-  }
+  ) {}
 
   async enqueue(job: NewJob): Promise<EnqueueResult> {
     const [result] = await this.enqueueMany([job], '');
@@ -169,6 +165,51 @@ export class JobsService {
     return job;
   }
 
+  /**
+   * What a running attempt reports through the JobService (ReportStatus): progress 0-100,
+   * a message, a result (JSON, at most MAX_RESULT_BYTES). Empty values leave the stored
+   * ones as they are.
+   */
+  async reportStatus(
+    jobId: string,
+    attempt: number,
+    report: { progress: number | null; message: string; resultJson: string },
+  ): Promise<void> {
+    const { progress } = report;
+    if (progress !== null && (progress < 0 || progress > 100)) {
+      throw invalidField('progress', `must be 0-100, not ${progress}`);
+    }
+    if (report.message.length > MAX_STATUS_MESSAGE_LENGTH) {
+      throw invalidField('message', `is longer than ${MAX_STATUS_MESSAGE_LENGTH} characters`);
+    }
+    let resultJson: string | null = null;
+    if (report.resultJson !== '') {
+      if (Buffer.byteLength(report.resultJson, 'utf8') > MAX_RESULT_BYTES) {
+        throw new DanubeError(
+          'payload_too_large',
+          `result_json is larger than ${MAX_RESULT_BYTES} bytes; upload big outputs as artifacts`,
+          { field: 'result_json' },
+        );
+      }
+      try {
+        resultJson = JSON.stringify(JSON.parse(report.resultJson));
+      } catch (error) {
+        throw invalidField('result_json', `is not JSON: ${(error as Error).message}`);
+      }
+    }
+    const updated = await this.jobs.reportStatus(jobId, attempt, {
+      progress,
+      message: report.message === '' ? null : report.message,
+      resultJson,
+    });
+    if (!updated) {
+      throw new DanubeError(
+        'failed_precondition',
+        `job ${jobId} attempt ${attempt} ended while the status was being reported`,
+      );
+    }
+  }
+
   async executions(id: string): Promise<Execution[]> {
     await this.get(id);
     return this.jobs.executions(id);
@@ -186,16 +227,6 @@ export class JobsService {
   ): Promise<{ status: JobStatus; lines: StoredLogLine[] }> {
     const { status } = await this.get(id);
     return { status, lines: await this.jobs.logLines(id, afterId, limit) };
-  }
-
-  async topics(): Promise<{ topic: string; counts: Partial<Record<JobStatus, number>> }[]> {
-    const byTopic = new Map<string, Partial<Record<JobStatus, number>>>();
-    for (const { topic, status, count } of await this.jobs.countByTopic()) {
-      const counts = byTopic.get(topic) ?? {};
-      counts[status] = count;
-      byTopic.set(topic, counts);
-    }
-    return [...byTopic.entries()].map(([topic, counts]) => ({ topic, counts }));
   }
 
   /**

@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { PG_POOL } from '@danube/db';
 import { DanubeMetrics } from '@danube/observability';
-import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
-import { QUEUE_DEPTH } from './jobs.sql';
+import { JobsRepository } from './jobs.repository';
 
 /**
  * danube_queue_depth{topic,status}: counted in Postgres when Prometheus scrapes, so every
@@ -15,7 +13,7 @@ export class QueueDepthMetric {
   private readonly logger = new Logger(QueueDepthMetric.name);
 
   constructor(
-    @Inject(PG_POOL) pool: Pool,
+    jobs: JobsRepository,
     @Optional() @Inject(DanubeMetrics) metrics: DanubeMetrics | null,
   ) {
     if (!metrics) return;
@@ -28,10 +26,9 @@ export class QueueDepthMetric {
       async collect() {
         this.reset();
         try {
-          const { rows } = await pool.query<{ topic: string; status: string; count: number }>(
-            QUEUE_DEPTH,
-          );
-          for (const row of rows) this.set({ topic: row.topic, status: row.status }, row.count);
+          for (const row of await jobs.queueDepth()) {
+            this.set({ topic: row.topic, status: row.status }, row.count);
+          }
         } catch (error) {
           logger.warn(`queue depth not counted: ${String(error)}`);
         }

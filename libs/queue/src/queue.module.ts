@@ -9,10 +9,14 @@ import { PG_POOL } from '@danube/db';
 import type { Pool } from 'pg';
 import { ExecutorsRepository } from './executors.repository';
 import { JobsRepository } from './jobs.repository';
+import { StepWaiter } from './step-waiter';
+import { StepsRepository } from './steps.repository';
 import { JobsService, QUEUE_OPTIONS, TERMINAL_HOOK, type QueueOptions } from './jobs.service';
 import type { TerminalHook } from './terminal-hook';
 import { Notifier } from './notifications';
+import { EventsRepository } from './events.repository';
 import { EventsService } from './events.service';
+import { FleetService } from './fleet.service';
 import { QueueDepthMetric } from './queue-depth.metric';
 import { StepsService } from './steps.service';
 
@@ -43,20 +47,18 @@ export class QueueModule {
         },
         NotifierDrain,
         JobsRepository,
+        StepsRepository,
         ExecutorsRepository,
+        StepWaiter,
         JobsService,
+        FleetService,
         StepsService,
         QueueDepthMetric,
+        EventsRepository,
         EventsService,
       ],
-      exports: [
-        JobsRepository,
-        ExecutorsRepository,
-        JobsService,
-        StepsService,
-        EventsService,
-        Notifier,
-      ],
+      // Services only: whatever uses the queue goes through them, never to its SQL.
+      exports: [FleetService, JobsService, StepsService, EventsService, Notifier],
     };
   }
 }

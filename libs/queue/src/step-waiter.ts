@@ -1,7 +1,7 @@
-import { Logger } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { JobsRepository } from './jobs.repository';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DATABASE_URL } from '@danube/db';
 import { Listener } from './notifications';
+import { StepsRepository } from './steps.repository';
 
 /** NOTIFY channel: a step ended (payload: its job id); sent by a trigger (migration 0003). */
 export const STEPS_CHANNEL = 'danube_steps';
@@ -13,15 +13,17 @@ const POLL_MS = 2000;
  * plus a slow poll of the steps being waited for, which covers NOTIFYs lost while the
  * connection was down.
  */
+@Injectable()
 export class StepWaiter {
   private readonly logger = new Logger(StepWaiter.name);
   private readonly waiting = new Map<string, Set<() => void>>();
-  private readonly jobs: JobsRepository;
   private readonly listener: Listener;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(pool: Pool, databaseUrl: string) {
-    this.jobs = new JobsRepository(pool);
+  constructor(
+    private readonly steps: StepsRepository,
+    @Inject(DATABASE_URL) databaseUrl: string,
+  ) {
     this.listener = new Listener(databaseUrl, [STEPS_CHANNEL], {
       onNotification: (_channel, id) => this.wake([id]),
       onConnected: () => void this.poll(),
@@ -74,7 +76,7 @@ export class StepWaiter {
   private async poll(): Promise<void> {
     if (this.waiting.size === 0) return;
     try {
-      this.wake(await this.jobs.ended([...this.waiting.keys()]));
+      this.wake(await this.steps.ended([...this.waiting.keys()]));
     } catch (error) {
       this.logger.warn(`could not look up waiting steps: ${String(error)}`);
     }

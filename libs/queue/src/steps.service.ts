@@ -1,11 +1,10 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { DATABASE_URL, InjectPool } from '@danube/db';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InvalidArgumentError, isTerminal, type Job } from '@danube/core';
-import type { Pool } from 'pg';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
 import { JOBS_CHANNEL, Notifier } from './notifications';
 import { StepWaiter } from './step-waiter';
+import { StepsRepository } from './steps.repository';
 
 /** What a running job asks RunStep to run. */
 export interface StepRequest {
@@ -46,18 +45,13 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
  */
 @Injectable()
 export class StepsService implements OnModuleInit, OnApplicationShutdown {
-  private readonly repository: JobsRepository;
-  private readonly waiter: StepWaiter;
-
   constructor(
-    @InjectPool() pool: Pool,
-    @Inject(DATABASE_URL) databaseUrl: string,
+    private readonly steps: StepsRepository,
+    private readonly jobRecords: JobsRepository,
     private readonly jobs: JobsService,
     private readonly notifier: Notifier,
-  ) {
-    this.repository = new JobsRepository(pool);
-    this.waiter = new StepWaiter(pool, databaseUrl);
-  }
+    private readonly waiter: StepWaiter,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.waiter.start();
@@ -99,11 +93,11 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
       },
       '',
     );
-    const inserted = await this.repository.insertStep(parent.id, request.name ?? null, insert);
+    const inserted = await this.steps.insertStep(parent.id, request.name ?? null, insert);
     if (inserted) this.jobs.countEnqueued([inserted]);
     const step =
       inserted ??
-      (await this.repository.findByIdempotencyKeys(insert.tenant, [insert.idempotency_key!]))[0];
+      (await this.jobRecords.findByIdempotencyKeys(insert.tenant, [insert.idempotency_key!]))[0];
     if (!step) throw new Error(`step of job ${parent.id} vanished after its insert`);
     this.notifier.notify(JOBS_CHANNEL, [step.topic]);
     return step;
@@ -128,7 +122,7 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
   async outcome(step: Job): Promise<StepOutcome> {
     const executions = step.attempts > 0 ? await this.jobs.executions(step.id) : [];
     const last = executions.at(-1);
-    const lines = last ? await this.repository.attemptOutput(step.id, last.attempt) : [];
+    const lines = last ? await this.steps.attemptOutput(step.id, last.attempt) : [];
     return {
       step,
       exitCode: last?.exitCode ?? null,

@@ -1,5 +1,5 @@
 import type { JobStatus } from '@danube/core';
-import type { Pool, PoolClient } from 'pg';
+import type { Queryable } from '@danube/db';
 
 /** A job that has just entered a terminal status, in the transaction that moved it. */
 export interface TerminalJob {
@@ -16,8 +16,5 @@ export interface TerminalJob {
  * Returns the topics that got newly queued jobs, to be notified after the commit.
  */
 export interface TerminalHook {
-  afterTerminal(
-    client: Pick<Pool, 'query'> | PoolClient,
-    jobs: TerminalJob[],
-  ): Promise<{ queuedTopics: string[] }>;
+  afterTerminal(client: Queryable, jobs: TerminalJob[]): Promise<{ queuedTopics: string[] }>;
 }

@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { JobTokens } from './job-token';
 import type { Keyring } from './keyring';
+import { SecretsRepository } from './secrets.repository';
 import { KEYRING, SecretsService } from './secrets.service';
 
 /** Secrets and job tokens, both keyed by DANUBE_SECRET_KEY (null: neither is available). */
@@ -13,6 +14,7 @@ export class SecretsModule {
       providers: [
         { provide: KEYRING, useValue: keyring },
         { provide: JobTokens, useValue: keyring ? new JobTokens(keyring) : null },
+        SecretsRepository,
         SecretsService,
       ],
       exports: [KEYRING, JobTokens, SecretsService],

@@ -14,14 +14,10 @@ import type {
   UploadArtifactRequest__Output,
   UploadArtifactResponse,
 } from '@danube/proto';
-import { JobsRepository, JobsService, StepsService } from '@danube/queue';
+import { JobsService, StepsService } from '@danube/queue';
 import { SecretsService, checkName } from '@danube/secrets';
 import { GrpcExceptionFilter, toGrpcError } from './grpc-errors';
 import { JobCallerAuth } from './job-caller';
-
-/** Largest result_json ReportStatus stores (the same as a result.json file). */
-const MAX_RESULT_BYTES = 1024 * 1024;
-const MAX_MESSAGE_LENGTH = 1000;
 
 /**
  * The JobService: what code inside a running job calls. Every handler first checks the
@@ -33,7 +29,6 @@ export class JobServiceController {
   constructor(
     private readonly auth: JobCallerAuth,
     private readonly jobs: JobsService,
-    private readonly repository: JobsRepository,
     private readonly steps: StepsService,
     private readonly secrets: SecretsService,
     private readonly artifacts: ArtifactsService,
@@ -115,45 +110,11 @@ export class JobServiceController {
     metadata: Metadata,
   ): Promise<ReportStatusResponse> {
     const { job, attempt } = await this.auth.authorize(metadata, request.jobId);
-    const progress = request.progress ?? null;
-    if (progress !== null && (progress < 0 || progress > 100)) {
-      throw new InvalidArgumentError(`progress must be 0-100, not ${progress}`, {
-        field: 'progress',
-      });
-    }
-    if (request.message.length > MAX_MESSAGE_LENGTH) {
-      throw new InvalidArgumentError(`message is longer than ${MAX_MESSAGE_LENGTH} characters`, {
-        field: 'message',
-      });
-    }
-    let resultJson: string | null = null;
-    if (request.resultJson !== '') {
-      if (Buffer.byteLength(request.resultJson, 'utf8') > MAX_RESULT_BYTES) {
-        throw new DanubeError(
-          'payload_too_large',
-          `result_json is larger than ${MAX_RESULT_BYTES} bytes; upload big outputs as artifacts`,
-          { field: 'result_json' },
-        );
-      }
-      try {
-        resultJson = JSON.stringify(JSON.parse(request.resultJson));
-      } catch (error) {
-        throw new InvalidArgumentError(`result_json is not JSON: ${(error as Error).message}`, {
-          field: 'result_json',
-        });
-      }
-    }
-    const updated = await this.repository.reportStatus(job.id, attempt, {
-      progress,
-      message: request.message === '' ? null : request.message,
-      resultJson,
+    await this.jobs.reportStatus(job.id, attempt, {
+      progress: request.progress ?? null,
+      message: request.message,
+      resultJson: request.resultJson,
     });
-    if (!updated) {
-      throw new DanubeError(
-        'failed_precondition',
-        `job ${job.id} attempt ${attempt} ended while the status was being reported`,
-      );
-    }
     return {};
   }
 

@@ -1,10 +1,8 @@
-import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { PostgresHealthIndicator } from './postgres.health';
-
-/** More readiness checks a process adds (the kubernetes runtime: its API server answers). */
-export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
+import { ReadinessChecks } from './readiness-checks';
 
 @ApiTags('health')
 @Controller()
@@ -12,9 +10,8 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly postgres: PostgresHealthIndicator,
-    @Optional()
-    @Inject(READINESS_CHECKS)
-    private readonly extraChecks: HealthIndicatorFunction[] = [],
+    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: ReadinessChecks,
   ) {}
 
   /** Liveness: the process answers. */
@@ -28,6 +25,13 @@ export class HealthController {
   @Get('readyz')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.postgres.check(), ...(this.extraChecks ?? [])]);
+    return this.health.check([
+      () => this.postgres.check(),
+      ...this.readiness.list().map((check) => () => {
+        const indicator = this.indicators.check(check.name);
+        const problem = check.problem();
+        return problem === null ? indicator.up() : indicator.down({ message: problem });
+      }),
+    ]);
   }
 }

@@ -1,4 +1,4 @@
-import type { Outcome } from '@danube/core';
+import { exitOutcome, type Outcome } from '@danube/core';
 import { COLLECTOR_CONTAINER, MAIN_CONTAINER } from './job-manifest';
 import type { V1ContainerStatus, V1Job, V1Pod } from './kubernetes-types';
 
@@ -184,26 +184,16 @@ function mainOutcome(
         'ran out of memory (OOMKilled); raise resources.limits.memory or pick a larger task class',
     };
   }
-  if (code === 0) return { kind: 'succeeded', exitCode: 0 };
-  if (
-    end.reason === 'StartError' ||
-    end.reason === 'ContainerCannotRun' ||
-    code === 126 ||
-    code === 127
-  ) {
-    return {
-      kind: 'failed',
-      category: 'permanent',
-      exitCode: code,
-      message: `the command could not be run (exit ${code}${end.reason ? `, ${end.reason}` : ''})${detail(end.message)}; check the job's command and image`,
-    };
-  }
-  return {
-    kind: 'failed',
-    category: 'transient',
-    exitCode: code,
-    message: `exited with code ${code}${end.signal ? ` (signal ${end.signal})` : ''}`,
-  };
+  const cannotRun =
+    end.reason === 'StartError' || end.reason === 'ContainerCannotRun'
+      ? `${end.reason}${detail(end.message)}`
+      : null;
+  return exitOutcome({
+    code,
+    signal: end.signal ? String(end.signal) : null,
+    cannotRun,
+    alsoCheck: 'image',
+  });
 }
 
 /** Why the job's outputs did not arrive, or null if the collector delivered them. */

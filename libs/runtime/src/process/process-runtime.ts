@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Outcome } from '@danube/core';
+import { MAX_RESULT_BYTES, exitOutcome, type Outcome } from '@danube/core';
 import { LineSplitter } from '../output-tail';
 import {
   stoppedOutcome,
@@ -20,9 +20,6 @@ export interface ProcessRuntimeOptions {
   /** Keep attempt directories after the attempt ends (for debugging). */
   keepWorkDirs: boolean;
 }
-
-/** Largest result.json read into the job's result. */
-const MAX_RESULT_BYTES = 1024 * 1024;
 
 /**
  * The job runs in its own process group under a tiny bash watchdog, a process apart from
@@ -219,28 +216,10 @@ class ProcessHandle implements RunHandle {
   private async judge(code: number | null, signal: NodeJS.Signals | null): Promise<Outcome> {
     try {
       if (this.stopReason) return stoppedOutcome(this.stopReason, this.context.job.timeoutSeconds);
-      if (code === 0) return { kind: 'succeeded', exitCode: 0, result: await this.readResult() };
-      if (code === 126 || code === 127) {
-        return {
-          kind: 'failed',
-          category: 'permanent',
-          exitCode: code,
-          message: `the command could not be run (exit ${code}: ${code === 127 ? 'not found' : 'not executable'}); check the job's command`,
-        };
-      }
-      if (code !== null)
-        return {
-          kind: 'failed',
-          category: 'transient',
-          exitCode: code,
-          message: `exited with code ${code}`,
-        };
-      return {
-        kind: 'failed',
-        category: 'transient',
-        exitCode: null,
-        message: `killed by signal ${signal}`,
-      };
+      const outcome = exitOutcome({ code, signal });
+      return outcome.kind === 'succeeded'
+        ? { ...outcome, result: await this.readResult() }
+        : outcome;
     } finally {
       if (!this.options.keepWorkDirs)
         await rm(this.workDir, { recursive: true, force: true }).catch(() => undefined);

@@ -5,23 +5,23 @@ import {
   type NewJob,
 } from '@danube/core';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
-import {
-  JobsRepository,
-  succeededAttempt,
-  type AttemptFinish,
-  type LogLine,
-} from './jobs.repository';
+import { AttemptsRepository } from './attempts.repository';
+import { JobsRepository } from './jobs.repository';
+import { succeededAttempt, type AttemptFinish, type LogLine } from './records';
 import { JobsService } from './jobs.service';
 import { Notifier } from './notifications';
 
 let db: TestDatabase;
-let repo: JobsRepository;
+/** The executor's statements (claim, start, finish, renew, reap, logs) and the REST ones. */
+let repo: AttemptsRepository;
+let jobs: JobsRepository;
 let service: JobsService;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  repo = new JobsRepository(db.pool);
-  service = new JobsService(db.pool, new Notifier(db.pool), {
+  repo = new AttemptsRepository(db.pool);
+  jobs = new JobsRepository(db.pool);
+  service = new JobsService(db.pool, jobs, new Notifier(db.pool), {
     slurmEnabled: false,
     maxBatchSize: 1000,
   });
@@ -124,7 +124,7 @@ describe('claim', () => {
     const claimed = await repo.claim('e1', ['a'], 10, LEASE);
     expect(claimed.map((j) => j.id)).toEqual([high.job.id, low.job.id, low2.job.id]);
     expect(claimed.every((j) => j.attempts === 1)).toBe(true);
-    expect(await repo.findById(high.job.id)).toMatchObject({
+    expect(await jobs.findById(high.job.id)).toMatchObject({
       status: 'claimed',
       attempts: 1,
       leaseOwner: 'e1',
@@ -171,9 +171,9 @@ describe('fencing by lease token', () => {
         finishOf(stale, { nextStatus: 'failed', outcome: 'failed', errorCategory: 'transient' }),
       ]),
     ).toEqual(NOTHING);
-    const after = await repo.findById(claimed!.id);
+    const after = await jobs.findById(claimed!.id);
     expect(after).toMatchObject({ status: 'claimed', leaseOwner: 'e1', result: null, error: null });
-    expect(await repo.executions(claimed!.id)).toEqual([]);
+    expect(await jobs.executions(claimed!.id)).toEqual([]);
   });
 
   it('an executor whose lease was reaped and re-claimed cannot overwrite the new holder', async () => {
@@ -195,11 +195,11 @@ describe('fencing by lease token', () => {
       done: [{ id: second!.id, status: 'succeeded', workflowId: null, parentJobId: null }],
       busy: [],
     });
-    const done = await repo.findById(first!.id);
+    const done = await jobs.findById(first!.id);
     expect(done).toMatchObject({ status: 'succeeded', result: 'fresh', leaseOwner: null });
     // e1's attempt is recorded by the reaper, e2's by e2; e1's late finish wrote nothing.
     expect(
-      (await repo.executions(first!.id)).map((e) => [e.attempt, e.executorId, e.outcome]),
+      (await jobs.executions(first!.id)).map((e) => [e.attempt, e.executorId, e.outcome]),
     ).toEqual([
       [1, 'e1', 'failed'],
       [2, 'e2', 'succeeded'],
@@ -231,7 +231,7 @@ describe('transitions the database refuses', () => {
         finishOf(claimed!, { nextStatus: 'failed', outcome: 'failed' }),
       ]),
     ).toEqual(NOTHING);
-    expect((await repo.findById(claimed!.id))!.status).toBe('succeeded');
+    expect((await jobs.findById(claimed!.id))!.status).toBe('succeeded');
   });
 
   it('cannot retry a job that has not failed, nor mark running a job that is not claimed', async () => {
@@ -247,7 +247,7 @@ describe('transitions the database refuses', () => {
         },
       ]),
     ).toEqual(NOTHING);
-    expect((await repo.findById(queued.id))!.status).toBe('queued');
+    expect((await jobs.findById(queued.id))!.status).toBe('queued');
   });
 
   it('cancels a queued job at once, and a running one by request', async () => {
@@ -303,7 +303,7 @@ describe('reaper', () => {
         [b!.id, 'queued'],
       ].sort(),
     );
-    const executions = await repo.executions(a!.id);
+    const executions = await jobs.executions(a!.id);
     expect(executions).toEqual([
       expect.objectContaining({
         attempt: 1,
@@ -316,11 +316,11 @@ describe('reaper', () => {
     ]);
     expect(executions[0]!.message).toMatch(/executor e1 stopped renewing its lease.*may have run/);
     // b was claimed and never marked running: recorded all the same, with no start time.
-    expect(await repo.executions(b!.id)).toEqual([
+    expect(await jobs.executions(b!.id)).toEqual([
       expect.objectContaining({ attempt: 1, executorId: 'e1', startedAt: null }),
     ]);
     // Their place in line is kept: they come before the job queued after them.
-    expect(await repo.findById(first.id)).toMatchObject({ status: 'queued', runAt: old });
+    expect(await jobs.findById(first.id)).toMatchObject({ status: 'queued', runAt: old });
     const again = await repo.claim('e2', ['a'], 3, LEASE);
     expect(again.map((j) => [j.id, j.attempts])).toEqual([
       [a!.id, 2],
@@ -346,15 +346,15 @@ describe('reaper', () => {
         [b!.id, 'cancelled'],
       ].sort(),
     );
-    expect(await repo.findById(a!.id)).toMatchObject({
+    expect(await jobs.findById(a!.id)).toMatchObject({
       status: 'queued',
       runtimeRef: ref,
       leaseOwner: null,
       attempts: 1,
     });
     // No record yet for the attempt that is still running: its adopter writes it.
-    expect(await repo.executions(a!.id)).toEqual([]);
-    expect(await repo.executions(b!.id)).toHaveLength(1);
+    expect(await jobs.executions(a!.id)).toEqual([]);
+    expect(await jobs.executions(b!.id)).toHaveLength(1);
     // The same attempt: the next claim adopts it rather than counting a new attempt.
     const [again] = await repo.claim('e2', ['a'], 1, LEASE);
     expect(again).toMatchObject({ id: a!.id, attempts: 1, runtimeRef: ref });
@@ -381,7 +381,7 @@ describe('a job row locked by another session', () => {
     try {
       await client.query("SET lock_timeout = '200ms'");
       await expect(
-        JobsRepository.on(client).finish('e1', 'inline', [finishOf(a!)]),
+        AttemptsRepository.on(client).finish('e1', 'inline', [finishOf(a!)]),
       ).rejects.toMatchObject({
         code: '55P03',
       });
@@ -419,12 +419,12 @@ describe('a job row locked by another session', () => {
           busy: [a!.id],
         },
       );
-      expect(await repo.executions(a!.id)).toEqual([]);
+      expect(await jobs.executions(a!.id)).toEqual([]);
     } finally {
       await unlock();
     }
     expect((await repo.finish('e1', 'inline', [finishOf(a!)], 'skipLocked')).done).toHaveLength(1);
-    expect((await repo.findById(a!.id))!.status).toBe('succeeded');
+    expect((await jobs.findById(a!.id))!.status).toBe('succeeded');
   });
 });
 
@@ -500,7 +500,7 @@ describe('events written by the job transition triggers', () => {
     // The trigger's plan is cached per connection; the small batches come first on purpose.
     const client = await db.pool.connect();
     try {
-      const onClient = JobsRepository.on(client);
+      const onClient = AttemptsRepository.on(client);
       for (let i = 0; i < 6; i++) {
         await service.enqueue(job());
         const claimed = await onClient.claim('e1', ['a'], 1, LEASE);
@@ -580,7 +580,7 @@ describe('log lines', () => {
       ...lines,
       lineOf(taken!, 2, 'stdout', 7),
     ]);
-    const stored = async (id: string) => (await repo.logLines(id, '0', 100)).map((l) => l.line);
+    const stored = async (id: string) => (await jobs.logLines(id, '0', 100)).map((l) => l.line);
     expect(await stored(a!.id)).toEqual(['stdout 7']);
     expect(await stored(b!.id)).toEqual(lines.map((l) => l.line));
   });
