@@ -25,6 +25,11 @@ const ALLOWED: ReadonlyArray<[JobStatus, JobStatus]> = [
   ['timed_out', 'queued'],
   ['cancelled', 'queued'],
   ['skipped', 'queued'],
+  // A workflow's retry puts a node back to wait for its parents.
+  ['failed', 'blocked'],
+  ['timed_out', 'blocked'],
+  ['cancelled', 'blocked'],
+  ['skipped', 'blocked'],
 ];
 
 const allowed = new Set(ALLOWED.map(([from, to]) => `${from}->${to}`));

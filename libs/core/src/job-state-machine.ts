@@ -13,6 +13,12 @@ import { InvalidTransitionError } from './errors';
  *   claimed|running -> succeeded|failed|timed_out|cancelled
  *   blocked|queued -> cancelled|skipped    cancelled before it ran, or an ancestor failed
  *   failed|timed_out|cancelled|skipped -> queued   manual retry
+ *   failed|timed_out|cancelled|skipped -> blocked  a workflow's retry: the node waits for
+ *                                                  its parents that run again
+ *
+ * Where a statement writes its guard out (for the planner to use a partial index), a test
+ * (test/state-machine-guards.int-spec.ts) runs it on a job in every status and checks that
+ * it moves only what this table allows.
  */
 const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   blocked: ['queued', 'cancelled', 'skipped'],
@@ -20,10 +26,10 @@ const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   claimed: ['running', 'queued', 'succeeded', 'failed', 'timed_out', 'cancelled'],
   running: ['queued', 'succeeded', 'failed', 'timed_out', 'cancelled'],
   succeeded: [],
-  failed: ['queued'],
-  timed_out: ['queued'],
-  cancelled: ['queued'],
-  skipped: ['queued'],
+  failed: ['queued', 'blocked'],
+  timed_out: ['queued', 'blocked'],
+  cancelled: ['queued', 'blocked'],
+  skipped: ['queued', 'blocked'],
 };
 
 export function canTransition(from: JobStatus, to: JobStatus): boolean {

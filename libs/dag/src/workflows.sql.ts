@@ -47,16 +47,23 @@ export const LOCK_CHILDREN = `
   ORDER BY c.id
   FOR UPDATE OF c`;
 
-/** New counters for each child, and for those that can now run or never will, their new status. */
+/**
+ * New counters for each child, and for those that can now run or never will, their new
+ * status: only a child still waiting (blocked) moves; any other just keeps count.
+ */
 export const UPDATE_CHILDREN = `
   UPDATE danube.jobs c SET
     pending_parents = u.pending,
     succeeded_parents = u.succeeded,
     failed_parents = u.failed,
-    status = coalesce(u.becomes, c.status),
-    skip_reason = CASE WHEN u.becomes = 'skipped' THEN u.reason ELSE c.skip_reason END,
-    finished_at = CASE WHEN u.becomes = 'skipped' THEN now() ELSE c.finished_at END,
-    run_at = CASE WHEN u.becomes = 'queued' THEN greatest(c.run_at, now()) ELSE c.run_at END
+    -- Every expression here sees the row as it was: c.status is the status before.
+    status = CASE WHEN c.status = 'blocked' THEN coalesce(u.becomes, c.status) ELSE c.status END,
+    skip_reason = CASE WHEN c.status = 'blocked' AND u.becomes = 'skipped' THEN u.reason
+                       ELSE c.skip_reason END,
+    finished_at = CASE WHEN c.status = 'blocked' AND u.becomes = 'skipped' THEN now()
+                       ELSE c.finished_at END,
+    run_at = CASE WHEN c.status = 'blocked' AND u.becomes = 'queued' THEN greatest(c.run_at, now())
+                  ELSE c.run_at END
   FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::integer[], $5::danube.job_status[], $6::text[])
     AS u(id, pending, succeeded, failed, becomes, reason)
   WHERE c.id = u.id
