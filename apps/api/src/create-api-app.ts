@@ -1,10 +1,11 @@
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { ApiOptions } from './api.config';
 import { jobServiceGrpcOptions } from './grpc/grpc.options';
+import { openApiDocument } from './openapi-document';
 import { DanubeExceptionFilter } from './http/danube-exception.filter';
 import { jsonBody } from './http/json-body';
 import { strictValidationPipe } from './http/validation';
@@ -29,15 +30,7 @@ export async function createApiApp(
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new DanubeExceptionFilter());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Danube')
-      .setDescription('Submit jobs, follow their attempts, and see the executor fleet.')
-      .setVersion('1')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
+  SwaggerModule.setup('docs', app, openApiDocument(app));
   app.connectMicroservice(jobServiceGrpcOptions(`${options.host}:${options.grpcPort}`), {
     inheritAppConfig: false,
   });

@@ -1,12 +1,38 @@
 import { Controller, Get, Param, Res, StreamableFile } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ArtifactsService, type Artifact } from '@danube/artifacts';
 import { JobsService } from '@danube/queue';
 import type { Response } from 'express';
 import { IdPipe } from '../http/id.pipe';
 
-function artifactView(artifact: Artifact) {
-  return { ...artifact, downloadUrl: `/v1/artifacts/${artifact.id}` };
+export class ArtifactResponse {
+  @ApiProperty()
+  id!: string;
+  @ApiProperty()
+  jobId!: string;
+  @ApiProperty()
+  attempt!: number;
+  @ApiProperty({ description: 'Relative path, as uploaded' })
+  path!: string;
+  @ApiProperty()
+  contentType!: string;
+  @ApiProperty()
+  size!: number;
+  @ApiProperty()
+  sha256!: string;
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: Date;
+  @ApiProperty({ description: 'Where to download it' })
+  downloadUrl!: string;
+
+  static of(artifact: Artifact): ArtifactResponse {
+    return { ...artifact, downloadUrl: `/v1/artifacts/${artifact.id}` };
+  }
+}
+
+export class ArtifactList {
+  @ApiProperty({ type: [ArtifactResponse] })
+  items!: ArtifactResponse[];
 }
 
 /** Files uploaded by jobs (UploadArtifact): listed per job, downloaded by id. */
@@ -20,14 +46,19 @@ export class ArtifactsController {
 
   @Get('jobs/:id/artifacts')
   @ApiOperation({ summary: "A job's artifacts, from every attempt" })
-  async list(@Param('id', IdPipe) id: string) {
+  @ApiOkResponse({ type: ArtifactList })
+  async list(@Param('id', IdPipe) id: string): Promise<ArtifactList> {
     await this.jobs.get(id);
-    return { items: (await this.artifacts.list(id)).map(artifactView) };
+    return { items: (await this.artifacts.list(id)).map(ArtifactResponse.of) };
   }
 
   @Get('artifacts/:id')
   @ApiOperation({
     summary: 'Download an artifact (streamed); X-Checksum-Sha256 carries its sha256',
+  })
+  @ApiOkResponse({
+    description: "The artifact's bytes, with its content type",
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
   })
   async download(
     @Param('id', IdPipe) id: string,

@@ -1,5 +1,11 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { EventsService, type EventFilter } from '@danube/queue';
@@ -43,6 +49,34 @@ export class EventsQuery {
   follow?: 'true' | 'false';
 }
 
+export class EventResponse {
+  @ApiProperty()
+  seq!: string;
+  @ApiProperty({ description: 'Where this event is in the stream: pass it back as after' })
+  cursor!: string;
+  @ApiProperty({ description: 'job_queued, job_started, job_succeeded, ..., workflow_*' })
+  type!: string;
+  @ApiProperty({ type: String, nullable: true })
+  jobId!: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  workflowId!: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  topic!: string | null;
+  @ApiProperty({ type: Number, nullable: true })
+  attempt!: number | null;
+  @ApiProperty({ type: 'object', nullable: true, additionalProperties: true })
+  data!: Record<string, unknown> | null;
+  @ApiProperty({ type: String, format: 'date-time' })
+  at!: Date;
+}
+
+export class EventPageResponse {
+  @ApiProperty({ type: [EventResponse] })
+  items!: EventResponse[];
+  @ApiProperty({ description: 'Read on from here' })
+  nextCursor!: string;
+}
+
 /** Job and workflow transitions, in commit order: a page, or a live SSE stream. */
 @ApiTags('events')
 @Controller('v1/events')
@@ -53,6 +87,10 @@ export class EventsController {
   @ApiOperation({
     summary:
       'Events (job_queued, job_started, job_succeeded, ..., workflow_*) after a cursor; follow=true streams them as SSE, resumable with Last-Event-ID',
+  })
+  @ApiOkResponse({
+    type: EventPageResponse,
+    description: 'A page; with follow=true, an SSE stream of events (EventResponse), id = cursor',
   })
   async list(@Query() query: EventsQuery, @Req() req: Request, @Res() res: Response) {
     const filter: EventFilter = {

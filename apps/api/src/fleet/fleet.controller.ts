@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FleetService } from '@danube/queue';
+import { ExecutorList, TopicList } from './fleet-response.dto';
 
 @ApiTags('fleet')
 @Controller('v1')
@@ -9,13 +10,15 @@ export class FleetController {
 
   @Get('topics')
   @ApiOperation({ summary: 'Every topic with its job counts by status' })
-  async topics() {
+  @ApiOkResponse({ type: TopicList })
+  async topics(): Promise<TopicList> {
     return { items: await this.fleet.topics() };
   }
 
   @Get('executors')
   @ApiOperation({ summary: 'Registered executors: topics, capacity, running jobs, liveness' })
-  async listExecutors() {
+  @ApiOkResponse({ type: ExecutorList })
+  async listExecutors(): Promise<ExecutorList> {
     return { items: await this.fleet.executorList() };
   }
 }

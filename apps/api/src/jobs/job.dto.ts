@@ -19,13 +19,11 @@ import {
 import {
   JOB_STATUSES,
   TASK_CLASSES,
-  type Job,
   type JobStatus,
   type NewJob,
   type ResourceHints,
   type TaskClass,
 } from '@danube/core';
-import type { Execution, StoredLogLine } from '@danube/queue';
 import { IsCommand, IsStringRecord, ValidateNestedObjects } from '../http/validators';
 import { PageQuery } from '../http/page.query';
 
@@ -258,49 +256,4 @@ export function toNewJob(dto: CreateJobDto): NewJob {
     idempotencyKey: dto.idempotencyKey,
     labels: dto.labels,
   };
-}
-
-/** The job as the API shows it. */
-export function jobView(job: Job) {
-  return {
-    id: job.id,
-    topic: job.topic,
-    taskClass: job.taskClass,
-    status: job.status,
-    priority: job.priority,
-    runAt: job.runAt,
-    attempts: job.attempts,
-    maxAttempts: job.maxAttempts,
-    timeoutSeconds: job.timeoutSeconds,
-    command: job.spec.command,
-    image: job.spec.image ?? null,
-    env: job.spec.env,
-    backoff: job.spec.backoff,
-    noRetryExitCodes: job.spec.noRetryExitCodes,
-    secrets: job.spec.secrets ?? [],
-    secretEnv: job.spec.secretEnv ?? {},
-    resources: job.spec.resources ?? null,
-    labels: job.labels,
-    idempotencyKey: job.idempotencyKey,
-    progress: job.progress,
-    statusMessage: job.statusMessage,
-    result: job.result ?? null,
-    error: job.error,
-    executor: job.leaseOwner,
-    createdAt: job.createdAt,
-    startedAt: job.startedAt,
-    finishedAt: job.finishedAt,
-    cancelRequestedAt: job.cancelRequestedAt,
-    workflowId: job.workflowId,
-    nodeName: job.nodeName,
-    parentJobId: job.parentJobId,
-  };
-}
-
-export function executionView(e: Execution) {
-  return { ...e };
-}
-
-export function logLineView(l: StoredLogLine) {
-  return { id: l.id, attempt: l.attempt, stream: l.stream, line: l.line, at: l.loggedAt };
 }

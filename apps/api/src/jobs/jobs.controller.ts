@@ -1,21 +1,21 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobsService } from '@danube/queue';
 import type { Request, Response } from 'express';
 import { isTerminal } from '@danube/core';
 import { FOLLOW_POLL_MS, openSse } from '../http/sse';
 import { IdPipe } from '../http/id.pipe';
 import { page } from '../http/page.query';
+import { CreateJobBatchDto, CreateJobDto, ListJobsQuery, LogsQuery, toNewJob } from './job.dto';
 import {
-  CreateJobBatchDto,
-  CreateJobDto,
-  ListJobsQuery,
-  LogsQuery,
-  executionView,
-  jobView,
-  logLineView,
-  toNewJob,
-} from './job.dto';
+  ExecutionPage,
+  ExecutionResponse,
+  JobBatchResponse,
+  JobPage,
+  JobResponse,
+  LogLineResponse,
+  LogPage,
+} from './job-response.dto';
 
 @ApiTags('jobs')
 @Controller('v1/jobs')
@@ -26,24 +26,34 @@ export class JobsController {
   @ApiOperation({
     summary: 'Submit a job (201), or get the existing one back for a repeated idempotencyKey (200)',
   })
-  async create(@Body() dto: CreateJobDto, @Res({ passthrough: true }) res: Response) {
+  @ApiCreatedResponse({ type: JobResponse })
+  @ApiOkResponse({
+    type: JobResponse,
+    description: 'The job stored before with this idempotencyKey',
+  })
+  async create(
+    @Body() dto: CreateJobDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<JobResponse> {
     const { job, created } = await this.jobs.enqueue(toNewJob(dto));
     res.status(created ? 201 : 200);
-    return jobView(job);
+    return JobResponse.of(job);
   }
 
   @Post('batch')
   @ApiOperation({ summary: 'Submit many jobs in one transaction: all are stored or none' })
-  async createBatch(@Body() dto: CreateJobBatchDto) {
+  @ApiCreatedResponse({ type: JobBatchResponse })
+  async createBatch(@Body() dto: CreateJobBatchDto): Promise<JobBatchResponse> {
     const results = await this.jobs.enqueueMany(dto.jobs.map(toNewJob));
-    return { jobs: results.map(({ job, created }) => ({ ...jobView(job), created })) };
+    return { jobs: results.map(({ job, created }) => ({ ...JobResponse.of(job), created })) };
   }
 
   @Get()
   @ApiOperation({
     summary: 'List jobs, newest first; pass nextCursor back as cursor for the next page',
   })
-  async list(@Query() query: ListJobsQuery) {
+  @ApiOkResponse({ type: JobPage })
+  async list(@Query() query: ListJobsQuery): Promise<JobPage> {
     const limit = query.limit ?? 50;
     const jobs = await this.jobs.list({
       topic: query.topic,
@@ -51,12 +61,13 @@ export class JobsController {
       before: query.cursor,
       limit,
     });
-    return { items: jobs.map(jobView), nextCursor: page(jobs, limit).nextCursor };
+    return { items: jobs.map(JobResponse.of), nextCursor: page(jobs, limit).nextCursor };
   }
 
   @Get(':id')
-  async get(@Param('id', IdPipe) id: string) {
-    return jobView(await this.jobs.get(id));
+  @ApiOkResponse({ type: JobResponse })
+  async get(@Param('id', IdPipe) id: string): Promise<JobResponse> {
+    return JobResponse.of(await this.jobs.get(id));
   }
 
   @Post(':id/cancel')
@@ -64,26 +75,34 @@ export class JobsController {
   @ApiOperation({
     summary: 'Cancel a job: at once if it has not started, else its executor stops it',
   })
-  async cancel(@Param('id', IdPipe) id: string) {
-    return jobView(await this.jobs.cancel(id));
+  @ApiOkResponse({ type: JobResponse })
+  async cancel(@Param('id', IdPipe) id: string): Promise<JobResponse> {
+    return JobResponse.of(await this.jobs.cancel(id));
   }
 
   @Post(':id/retry')
   @HttpCode(200)
   @ApiOperation({ summary: 'Queue a failed, timed-out, cancelled or skipped job again' })
-  async retry(@Param('id', IdPipe) id: string) {
-    return jobView(await this.jobs.retry(id));
+  @ApiOkResponse({ type: JobResponse })
+  async retry(@Param('id', IdPipe) id: string): Promise<JobResponse> {
+    return JobResponse.of(await this.jobs.retry(id));
   }
 
   @Get(':id/executions')
   @ApiOperation({
     summary: 'One record per attempt: executor, timings, outcome, error category, stderr tail',
   })
-  async executions(@Param('id', IdPipe) id: string) {
-    return { items: (await this.jobs.executions(id)).map(executionView) };
+  @ApiOkResponse({ type: ExecutionPage })
+  async executions(@Param('id', IdPipe) id: string): Promise<ExecutionPage> {
+    return { items: (await this.jobs.executions(id)).map(ExecutionResponse.of) };
   }
 
   @Get(':id/logs')
+  @ApiOkResponse({
+    type: LogPage,
+    description:
+      'A page of lines; with follow=true, an SSE stream of `line` events (LogLineResponse) and an `end` event',
+  })
   @ApiOperation({
     summary:
       "The job's output lines, all attempts, oldest first; follow=true streams them (SSE) until the job ends",
@@ -101,7 +120,7 @@ export class JobsController {
     let page = await this.jobs.logs(id, after, limit);
     if (query.follow !== 'true') {
       res.json({
-        lines: page.lines.map(logLineView),
+        lines: page.lines.map(LogLineResponse.of),
         nextAfter: page.lines.at(-1)?.id ?? after,
       });
       return;
@@ -109,7 +128,7 @@ export class JobsController {
     const stream = openSse(req, res);
     for (;;) {
       for (const line of page.lines) {
-        stream.send({ id: line.id, type: 'line', data: logLineView(line) });
+        stream.send({ id: line.id, type: 'line', data: LogLineResponse.of(line) });
       }
       after = page.lines.at(-1)?.id ?? after;
       if (page.lines.length === 0 && isTerminal(page.status)) {

@@ -1,5 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsString } from 'class-validator';
 import { SecretsService, type SecretInfo } from '@danube/secrets';
 import type { Response } from 'express';
@@ -10,13 +16,30 @@ export class PutSecretDto {
   value!: string;
 }
 
-function secretView(secret: SecretInfo) {
-  return {
-    name: secret.name,
-    keyId: secret.keyId,
-    createdAt: secret.createdAt,
-    updatedAt: secret.updatedAt,
-  };
+/** A secret as the API shows it: never its value. */
+export class SecretResponse {
+  @ApiProperty()
+  name!: string;
+  @ApiProperty({ description: 'The DANUBE_SECRET_KEY key it is encrypted under' })
+  keyId!: string;
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: Date;
+  @ApiProperty({ type: String, format: 'date-time' })
+  updatedAt!: Date;
+
+  static of(secret: SecretInfo): SecretResponse {
+    return {
+      name: secret.name,
+      keyId: secret.keyId,
+      createdAt: secret.createdAt,
+      updatedAt: secret.updatedAt,
+    };
+  }
+}
+
+export class SecretList {
+  @ApiProperty({ type: [SecretResponse] })
+  items!: SecretResponse[];
 }
 
 /** Secrets: write-only values, readable only by jobs whose spec lists them. */
@@ -27,20 +50,23 @@ export class SecretsController {
 
   @Put(':name')
   @ApiOperation({ summary: 'Create (201) or replace (200) a secret; the response has no value' })
+  @ApiCreatedResponse({ type: SecretResponse })
+  @ApiOkResponse({ type: SecretResponse, description: 'Replaced' })
   async put(
     @Param('name') name: string,
     @Body() dto: PutSecretDto,
     @Res({ passthrough: true }) res: Response,
-  ) {
+  ): Promise<SecretResponse> {
     const { created, ...secret } = await this.secrets.put(name, dto.value);
     res.status(created ? 201 : 200);
-    return secretView(secret);
+    return SecretResponse.of(secret);
   }
 
   @Get()
   @ApiOperation({ summary: 'Secret names and timestamps (never values)' })
-  async list() {
-    return { items: (await this.secrets.list()).map(secretView) };
+  @ApiOkResponse({ type: SecretList })
+  async list(): Promise<SecretList> {
+    return { items: (await this.secrets.list()).map(SecretResponse.of) };
   }
 
   @Delete(':name')

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { TRIGGER_RULES, type TriggerRule } from '@danube/core';
-import type { NewNode, Workflow, WorkflowNode } from '@danube/dag';
+import type { NewNode } from '@danube/dag';
 import { CreateJobDto, toNewJob } from '../jobs/job.dto';
 import { PageQuery } from '../http/page.query';
 import { IsStringRecord, ValidateNestedObjects } from '../http/validators';
@@ -75,10 +75,4 @@ export function toNewNode(dto: WorkflowNodeDto): NewNode & { next_node?: string 
     trigger: dto.trigger,
     next_node: dto.next_node,
   };
-}
-
-export function workflowView({ workflow, nodes }: { workflow: Workflow; nodes: WorkflowNode[] }) {
-  const counts: Record<string, number> = {};
-  for (const node of nodes) counts[node.status] = (counts[node.status] ?? 0) + 1;
-  return { ...workflow, counts, nodes };
 }

@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InvalidArgumentError, fromLinkedForm } from '@danube/core';
 import { WorkflowsService } from '@danube/dag';
 import { IdPipe } from '../http/id.pipe';
 import { page } from '../http/page.query';
-import { CreateWorkflowDto, ListWorkflowsQuery, toNewNode, workflowView } from './workflow.dto';
+import { CreateWorkflowDto, ListWorkflowsQuery, toNewNode } from './workflow.dto';
+import { WorkflowGraphResponse, WorkflowPage, WorkflowResponse } from './workflow-response.dto';
 
 @ApiTags('workflows')
 @Controller('v1/workflows')
@@ -15,7 +16,8 @@ export class WorkflowsController {
   @ApiOperation({
     summary: 'Submit a workflow: nodes with dependsOn, or a chain from start_node via next_node',
   })
-  async create(@Body() dto: CreateWorkflowDto) {
+  @ApiCreatedResponse({ type: WorkflowResponse })
+  async create(@Body() dto: CreateWorkflowDto): Promise<WorkflowResponse> {
     const nodes = dto.nodes.map(toNewNode);
     const linked = dto.start_node !== undefined;
     for (const [i, node] of nodes.entries()) {
@@ -35,13 +37,14 @@ export class WorkflowsController {
     const graph = linked
       ? fromLinkedForm(dto.start_node!, nodes)
       : nodes.map(({ next_node: _next, ...node }) => node);
-    return workflowView(
+    return WorkflowResponse.of(
       await this.workflows.submit({ name: dto.name, labels: dto.labels, nodes: graph }),
     );
   }
 
   @Get()
-  async list(@Query() query: ListWorkflowsQuery) {
+  @ApiOkResponse({ type: WorkflowPage })
+  async list(@Query() query: ListWorkflowsQuery): Promise<WorkflowPage> {
     const limit = query.limit ?? 50;
     const items = await this.workflows.list({ status: query.status, before: query.cursor, limit });
     return page(items, limit);
@@ -49,21 +52,24 @@ export class WorkflowsController {
 
   @Get(':id')
   @ApiOperation({ summary: "The workflow's status, node counts by status, and each node" })
-  async get(@Param('id', IdPipe) id: string) {
-    return workflowView(await this.workflows.get(id));
+  @ApiOkResponse({ type: WorkflowResponse })
+  async get(@Param('id', IdPipe) id: string): Promise<WorkflowResponse> {
+    return WorkflowResponse.of(await this.workflows.get(id));
   }
 
   @Get(':id/graph')
   @ApiOperation({ summary: 'Nodes and edges with their states, for drawing' })
-  async graph(@Param('id', IdPipe) id: string) {
+  @ApiOkResponse({ type: WorkflowGraphResponse })
+  async graph(@Param('id', IdPipe) id: string): Promise<WorkflowGraphResponse> {
     return this.workflows.graph(id);
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: running nodes are stopped, nodes not yet started are skipped' })
-  async cancel(@Param('id', IdPipe) id: string) {
-    return workflowView(await this.workflows.cancel(id));
+  @ApiOkResponse({ type: WorkflowResponse })
+  async cancel(@Param('id', IdPipe) id: string): Promise<WorkflowResponse> {
+    return WorkflowResponse.of(await this.workflows.cancel(id));
   }
 
   @Post(':id/retry')
@@ -71,7 +77,8 @@ export class WorkflowsController {
   @ApiOperation({
     summary: 'Run the failed and skipped nodes of a failed or cancelled workflow again',
   })
-  async retry(@Param('id', IdPipe) id: string) {
-    return workflowView(await this.workflows.retry(id));
+  @ApiOkResponse({ type: WorkflowResponse })
+  async retry(@Param('id', IdPipe) id: string): Promise<WorkflowResponse> {
+    return WorkflowResponse.of(await this.workflows.retry(id));
   }
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client';
-import type { ExecutorView } from '../api-types';
+import type { ExecutorView } from '@danube/sdk/rest-client';
 import { print, table, time } from '../output';
 import { wholeNumber } from './jobs';
 

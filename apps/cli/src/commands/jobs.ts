@@ -4,7 +4,7 @@ import { createParser } from 'eventsource-parser';
 import ora from 'ora';
 import { parse as parseYaml } from 'yaml';
 import { ApiClient, CliError, EXIT } from '../api-client';
-import type { JobView, LogLineView } from '../api-types';
+import type { JobView, LogLineView } from '@danube/sdk/rest-client';
 import { STATUS_MARK, print, table, time } from '../output';
 
 const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'];

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import type { ApiClient } from '../api-client';
 import { EXIT } from '../api-client';
-import type { WorkflowNodeView, WorkflowView } from '../api-types';
+import type { WorkflowNodeView, WorkflowView } from '@danube/sdk/rest-client';
 import { STATUS_MARK, print } from '../output';
 import { readSpecFile } from './jobs';
 

@@ -1,0 +1,14 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+
+/** The REST API's OpenAPI document: served at /docs, and written to openapi/ by openapi:gen. */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Danube')
+      .setDescription('Submit jobs, follow their attempts, and see the executor fleet.')
+      .setVersion('1')
+      .build(),
+  );
+}
