@@ -40,7 +40,7 @@ interface Run {
 function danube(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [DANUBE, ...args], {
-      env: { PATH: process.env.PATH, DANUBE_URL: api.url, ...env },
+      env: { PATH: process.env.PATH, DANUBE_API_URL: api.url, ...env },
       detached: true,
     });
     registerProcess(child);
@@ -123,7 +123,7 @@ it('logs -f prints lines as they are written', async () => {
     command: 'sleep 1.5; for i in 1 2 3; do echo "tick $i"; sleep 0.5; done',
   });
   const child = spawn(process.execPath, [DANUBE, 'logs', '-f', body.id], {
-    env: { PATH: process.env.PATH, DANUBE_URL: api.url },
+    env: { PATH: process.env.PATH, DANUBE_API_URL: api.url },
     detached: true,
   });
   registerProcess(child);
@@ -159,9 +159,16 @@ it('bad flags print usage and exit 2', async () => {
   );
 });
 
+it('DANUBE_URL, the old name of DANUBE_API_URL, still works, with a line that says to rename it', async () => {
+  const run = await danube(['list', '--json'], { DANUBE_API_URL: '', DANUBE_URL: api.url });
+  // Exit 0: the API at DANUBE_URL answered (an unreachable one is exit 3).
+  expect(run.code).toBe(0);
+  expect(run.stderr).toBe('danube: DANUBE_URL is renamed DANUBE_API_URL; set that instead\n');
+});
+
 it('an unreachable API prints one clear line and exits non-zero', async () => {
   const closed = await freePort(); // free, so nothing listens there
-  const run = await danube(['list'], { DANUBE_URL: `http://127.0.0.1:${closed}` });
+  const run = await danube(['list'], { DANUBE_API_URL: `http://127.0.0.1:${closed}` });
   expect(run.code).toBe(3);
   expect(run.stdout).toBe('');
   expect(run.stderr.trim().split('\n')).toEqual([

@@ -230,7 +230,7 @@ describe('deploy/k8s', () => {
     expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
     for (const executor of executors) {
       const env = envOf(executor.spec.template.spec.containers[0]);
-      expect(env.API_SERVICE_URL).toBe(`${host}:${servicePort('grpc').port}`);
+      expect(env.K8S_GRPC_ADDRESS).toBe(`${host}:${servicePort('grpc').port}`);
       expect(env.DANUBE_API_URL).toBe(`http://${host}:${servicePort('http').port}`);
     }
     expect(api.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/readyz');

@@ -220,7 +220,7 @@ it('NOTIFY wakes an idle executor at once; polling finds jobs that came without 
   await executor('notified', {
     EXECUTOR_TOPICS: 'notify',
     DANUBE_RUNTIME: 'inline',
-    EXECUTOR_POLL_INTERVAL: '60000',
+    EXECUTOR_POLL_INTERVAL_MS: '60000',
   });
   const submittedAt = Date.now();
   const { body } = await http('POST', `${api.url}/v1/jobs`, { topic: 'notify', command: 'true' });
@@ -235,7 +235,7 @@ it('NOTIFY wakes an idle executor at once; polling finds jobs that came without 
   await executor('polling', {
     EXECUTOR_TOPICS: 'silent',
     DANUBE_RUNTIME: 'inline',
-    EXECUTOR_POLL_INTERVAL: '300',
+    EXECUTOR_POLL_INTERVAL_MS: '300',
   });
   const [row] = await query<{ id: string }>(`
     INSERT INTO danube.jobs (topic, task_class, max_attempts, timeout_seconds, spec)

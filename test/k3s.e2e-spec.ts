@@ -61,7 +61,7 @@ suite(`the kubernetes runtime on k3s${unavailable ? ` (skipped: ${unavailable})`
       K8S_NAMESPACE: 'default',
       EXECUTOR_TOPICS: 'k3s',
       OUTPUT_COLLECTOR_IMAGE: IMAGE,
-      API_SERVICE_URL: `host.testcontainers.internal:${grpcPort}`,
+      K8S_GRPC_ADDRESS: `host.testcontainers.internal:${grpcPort}`,
       K8S_RUNTIME_CONFIG_JSON: JSON.stringify({
         defaults: {
           image: 'busybox:1.36',

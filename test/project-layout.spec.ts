@@ -31,4 +31,20 @@ describe('the monorepo layout', () => {
       expect(tsconfig.compilerOptions.paths[`@danube/${lib}`]).toEqual([`libs/${lib}/src`]);
     }
   });
+
+  it("README's layout names every app and lib, and every folder it names exists", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Layout'), readme.indexOf('## REST API'));
+    const block = section.slice(section.indexOf('```') + 3, section.lastIndexOf('```'));
+    const named = block
+      .split('\n')
+      .map((line) => line.split(/\s+/)[0]!)
+      .filter(Boolean);
+    for (const folder of named)
+      expect({ folder, exists: existsSync(join(root, folder)) }).toEqual({ folder, exists: true });
+    const folders = ['apps', 'libs'].flatMap((kind) =>
+      readdirSync(join(root, kind)).map((name) => `${kind}/${name}`),
+    );
+    expect(folders.filter((f) => !named.includes(f))).toEqual([]);
+  });
 });

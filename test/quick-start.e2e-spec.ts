@@ -18,7 +18,7 @@ it('npm start: embedded Postgres, API and executor in one process, a first job r
     PATH: process.env.PATH,
     PORT: '0',
     DANUBE_DATA_DIR: dataDir,
-    EXECUTOR_POLL_INTERVAL: '200',
+    EXECUTOR_POLL_INTERVAL_MS: '200',
   };
   const danube = spawnTracked(process.execPath, [MAIN], { env });
   try {

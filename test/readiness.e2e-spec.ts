@@ -62,7 +62,7 @@ beforeAll(async () => {
   executor = await startExecutor(pg.databaseUrl, 'ready-executor', {
     ...api.executorEnv,
     EXECUTOR_TOPICS: 'ready',
-    EXECUTOR_POLL_INTERVAL: '300',
+    EXECUTOR_POLL_INTERVAL_MS: '300',
   });
 }, 120_000);
 

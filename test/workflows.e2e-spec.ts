@@ -26,7 +26,7 @@ beforeAll(async () => {
     DANUBE_RUNTIME: 'inline',
     EXECUTOR_BATCH_SIZE: '7',
     EXECUTOR_CONCURRENCY: '50',
-    EXECUTOR_POLL_INTERVAL: '100',
+    EXECUTOR_POLL_INTERVAL_MS: '100',
   };
   executors.push(
     ...(await Promise.all([

@@ -38,7 +38,7 @@ Machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node $
 Leases: ${LEASE.EXECUTOR_LEASE_MS} ms, renewed every ${LEASE.EXECUTOR_HEARTBEAT_MS} ms; the reaper runs every
 ${LEASE.EXECUTOR_REAP_INTERVAL_MS} ms; a job whose lease was not renewed is killed by its watchdog 1,200 ms
 (the default fence margin for this lease) before the lease could end. Executors: concurrency
-10, claim batches of 5, poll every ${LEASE.EXECUTOR_POLL_INTERVAL} ms besides NOTIFY.
+10, claim batches of 5, poll every ${LEASE.EXECUTOR_POLL_INTERVAL_MS} ms besides NOTIFY.
 
 | scenario | jobs | lost | stuck | failed | untracked runs | concurrent double runs | recovery (max) | executor crashes | 5xx | 503 (retried) | |
 |---|---|---|---|---|---|---|---|---|---|---|---|

@@ -36,7 +36,7 @@ export async function startExecutor(
       PATH: process.env.PATH,
       DATABASE_URL: databaseUrl,
       EXECUTOR_INSTANCE_ID: id,
-      EXECUTOR_POLL_INTERVAL: '200',
+      EXECUTOR_POLL_INTERVAL_MS: '200',
       EXECUTOR_HTTP_PORT: '0',
       LOG_LEVEL: 'info',
       ...env,

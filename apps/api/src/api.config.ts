@@ -36,8 +36,12 @@ export class ApiEnv {
   @Max(1_000_000)
   DAG_MAX_NODES = 10_000;
 
-  @IsIn(['true', 'false'], { message: 'DANUBE_SLURM_ENABLED must be true or false' })
-  DANUBE_SLURM_ENABLED = 'false';
+  /**
+   * Accept gpu_slurm jobs: true where some executor runs them (the kubernetes runtime with
+   * taskClasses.gpu_slurm in its K8S_RUNTIME_CONFIG).
+   */
+  @IsIn(['true', 'false'], { message: 'DANUBE_ACCEPT_GPU_SLURM must be true or false' })
+  DANUBE_ACCEPT_GPU_SLURM = 'false';
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
@@ -71,7 +75,7 @@ export interface ApiOptions {
   bodyLimit: string;
   maxBatch: number;
   dagMaxNodes: number;
-  slurmEnabled: boolean;
+  acceptGpuSlurm: boolean;
   logLevel: LogLevel;
   grpcPort: number;
   /** null without DANUBE_SECRET_KEY: no secrets, and job tokens cannot be checked. */
@@ -84,7 +88,7 @@ export function loadApiOptions(
   env: NodeJS.ProcessEnv = process.env,
   databaseUrl?: string,
 ): ApiOptions {
-  const e = loadConfig(ApiEnv, env);
+  const e = loadConfig(ApiEnv, env, { DANUBE_SLURM_ENABLED: 'DANUBE_ACCEPT_GPU_SLURM' });
   const url = databaseUrl ?? e.DATABASE_URL;
   if (!url)
     throw new Error(
@@ -97,7 +101,7 @@ export function loadApiOptions(
     bodyLimit: e.API_BODY_LIMIT,
     maxBatch: e.API_MAX_BATCH,
     dagMaxNodes: e.DAG_MAX_NODES,
-    slurmEnabled: e.DANUBE_SLURM_ENABLED === 'true',
+    acceptGpuSlurm: e.DANUBE_ACCEPT_GPU_SLURM === 'true',
     logLevel: e.LOG_LEVEL,
     grpcPort: e.GRPC_PORT,
     keyring: loadKeyring(e.DANUBE_SECRET_KEY),

@@ -20,7 +20,7 @@ import { WorkflowsController } from './workflows/workflows.controller';
 export class ApiModule {
   static forRoot(options: ApiOptions, metrics: DanubeMetrics = new DanubeMetrics()): DynamicModule {
     const queue = QueueModule.forRoot(
-      { slurmEnabled: options.slurmEnabled, maxBatchSize: options.maxBatch },
+      { acceptGpuSlurm: options.acceptGpuSlurm, maxBatchSize: options.maxBatch },
       new WorkflowRelease(),
     );
     return {

@@ -1,5 +1,5 @@
 import { migrate } from '@danube/db';
-import { closeOnSignals, runMain } from '@danube/observability';
+import { closeOnSignals, runMain } from '@danube/lifecycle';
 import { loadApiOptions } from './api.config';
 import { ApiModule } from './api.module';
 import { createApiApp, listenApi } from './create-api-app';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '@danube/db';
 import { format, resolveConfig } from 'prettier';
-import { runMain } from '@danube/observability';
+import { runMain } from '@danube/lifecycle';
 import { loadApiOptions } from './api.config';
 import { ApiModule } from './api.module';
 import { createApiApp } from './create-api-app';

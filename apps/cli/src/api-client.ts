@@ -60,7 +60,7 @@ export class ApiClient {
     } catch (error) {
       if (error instanceof DanubeUnreachableError) {
         throw new CliError(
-          `${error.message}; is it running? Set DANUBE_URL or --url to its address`,
+          `${error.message}; is it running? Set DANUBE_API_URL or --url to its address`,
           EXIT.unreachable,
         );
       }

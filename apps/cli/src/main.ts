@@ -14,14 +14,14 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('danube')
     .description('Submit and follow Danube jobs and workflows')
-    .option('--url <url>', 'the API (default: $DANUBE_URL or http://localhost:3000)')
+    .option('--url <url>', 'the API (default: $DANUBE_API_URL or http://localhost:3000)')
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError()
     .exitOverride();
   const client = (command: Command) => {
     const options = command.optsWithGlobals() as { url?: string; json?: boolean };
     return {
-      api: new ApiClient(options.url ?? process.env.DANUBE_URL ?? 'http://localhost:3000'),
+      api: new ApiClient(options.url ?? apiUrlFromEnv() ?? 'http://localhost:3000'),
       json: options.json === true,
     };
   };
@@ -35,6 +35,19 @@ export function buildProgram(): Command {
   };
   program.commands.forEach(override);
   return program;
+}
+
+/**
+ * DANUBE_API_URL, the name jobs and the SDK use too; DANUBE_URL, its old name, still works
+ * with a warning.
+ */
+function apiUrlFromEnv(): string | undefined {
+  const { DANUBE_API_URL: current, DANUBE_URL: old } = process.env;
+  if (old && !current) {
+    process.stderr.write('danube: DANUBE_URL is renamed DANUBE_API_URL; set that instead\n');
+    return old;
+  }
+  return current;
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import { migrate } from '@danube/db';
-import { runMain } from '@danube/observability';
+import { runMain } from '@danube/lifecycle';
 
 /** `npm run migrate`: applies pending migrations to DATABASE_URL and says which. */
 runMain('danube migrate', async () => {

@@ -1,7 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadExecutorOptions } from '@danube/executor';
-import { LOG_LEVELS, closeOnSignals, runMain, type LogLevel } from '@danube/observability';
+import { closeOnSignals, runMain } from '@danube/lifecycle';
+import { LOG_LEVELS, type LogLevel } from '@danube/observability';
 import { ExecutorAppModule } from './executor-app.module';
 
 runMain('danube-executor', async () => {

@@ -4,7 +4,7 @@ import { Keyring } from '@danube/secrets';
 import { Logger } from '@nestjs/common';
 import { migrate, projectRoot, startEmbeddedPostgres, type EmbeddedPostgres } from '@danube/db';
 import { loadExecutorOptions } from '@danube/executor';
-import { closeOnSignals, runMain } from '@danube/observability';
+import { closeOnSignals, runMain } from '@danube/lifecycle';
 import { JobsService } from '@danube/queue';
 import { loadApiOptions } from '../../api/src/api.config';
 import { createApiApp, listenApi } from '../../api/src/create-api-app';
@@ -42,7 +42,7 @@ runMain('danube', async () => {
     databaseUrl,
   );
   const executorOptions = loadExecutorOptions({
-    EXECUTOR_POLL_INTERVAL: '1000',
+    EXECUTOR_POLL_INTERVAL_MS: '1000',
     ...process.env,
     DANUBE_SECRET_KEY: secretKey,
     DANUBE_GRPC_ADDRESS: `${reachable(apiOptions.host)}:${apiOptions.grpcPort}`,

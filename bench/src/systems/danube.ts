@@ -45,7 +45,7 @@ Logger.overrideLogger(['log', 'warn', 'error', 'fatal']);
 
 function service(pool: Pool): JobsService {
   return new JobsService(pool, new JobsRepository(pool), new Notifier(pool), {
-    slurmEnabled: false,
+    acceptGpuSlurm: false,
     maxBatchSize: 1000,
   });
 }
@@ -60,7 +60,7 @@ async function executor(
     EXECUTOR_TOPICS: TOPIC,
     EXECUTOR_BATCH_SIZE: String(BATCH),
     EXECUTOR_CONCURRENCY: String(BATCH * 5),
-    EXECUTOR_POLL_INTERVAL: '1000',
+    EXECUTOR_POLL_INTERVAL_MS: '1000',
     EXECUTOR_INSTANCE_ID: `bench-${hostname()}-${process.pid}`,
     ...env,
   });
@@ -319,7 +319,7 @@ export const danubeFleet: FleetSystem = {
       DANUBE_RUNTIME: 'inline',
       EXECUTOR_BATCH_SIZE: String(BATCH),
       EXECUTOR_CONCURRENCY: String(BATCH * 5),
-      EXECUTOR_POLL_INTERVAL: '20',
+      EXECUTOR_POLL_INTERVAL_MS: '20',
     };
     const children = Array.from({ length: executors }, (_, i) =>
       startExecutorProcess(databaseUrl, `fleet-${i}`, perExecutor),
@@ -360,7 +360,7 @@ export const danubeFleet: FleetSystem = {
       DANUBE_RUNTIME: 'process',
       EXECUTOR_CONCURRENCY: String(jobs),
       EXECUTOR_BATCH_SIZE: '100',
-      EXECUTOR_POLL_INTERVAL: '100',
+      EXECUTOR_POLL_INTERVAL_MS: '100',
       EXECUTOR_SHUTDOWN_GRACE_MS: '0',
       EXECUTOR_KILL_GRACE_MS: '0',
     });

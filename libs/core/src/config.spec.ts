@@ -29,4 +29,38 @@ describe('loadConfig', () => {
       /SAMPLE_SIZE must not be less than 1 \(got "0"\)/,
     );
   });
+
+  describe('a renamed variable', () => {
+    let warnings: string[];
+    const spy = jest.spyOn(process, 'emitWarning');
+    beforeEach(() => {
+      spy.mockReset();
+      spy.mockImplementation(((message: string) => void warnings.push(message)) as never);
+      warnings = [];
+    });
+    afterAll(() => spy.mockRestore());
+
+    it('works under its old name, with a warning that names the new one', () => {
+      expect(loadConfig(SampleEnv, { OLD_SIZE: '9' }, { OLD_SIZE: 'SAMPLE_SIZE' })).toMatchObject({
+        SAMPLE_SIZE: 9,
+      });
+      expect(warnings).toEqual([
+        'OLD_SIZE is renamed SAMPLE_SIZE: set SAMPLE_SIZE instead (OLD_SIZE still works for now)',
+      ]);
+    });
+
+    it('gives way to the new name when both are set, and says the old one is ignored', () => {
+      expect(
+        loadConfig(SampleEnv, { OLD_SIZE: '9', SAMPLE_SIZE: '3' }, { OLD_SIZE: 'SAMPLE_SIZE' }),
+      ).toMatchObject({ SAMPLE_SIZE: 3 });
+      expect(warnings).toEqual([
+        'OLD_SIZE is renamed SAMPLE_SIZE, which is set too: OLD_SIZE is ignored; unset it',
+      ]);
+    });
+
+    it('says nothing when only the new name is used', () => {
+      loadConfig(SampleEnv, { SAMPLE_SIZE: '3' }, { OLD_SIZE: 'SAMPLE_SIZE' });
+      expect(warnings).toEqual([]);
+    });
+  });
 });

@@ -11,8 +11,25 @@ const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isIn
  * Reads a config class (class-validator decorated, one property per environment variable)
  * from `env`. Throws one InvalidArgumentError whose message names every bad variable and
  * what it must be, so a process can stop with a single clear line.
+ *
+ * `renamed` maps old variable names to their new ones: an old name still works when the
+ * new one is not set, with a deprecation warning (on stderr) that says what to use instead.
  */
-export function loadConfig<T extends object>(cls: Constructor<T>, env: NodeJS.ProcessEnv): T {
+export function loadConfig<T extends object>(
+  cls: Constructor<T>,
+  env: NodeJS.ProcessEnv,
+  renamed: Readonly<Record<string, string>> = {},
+): T {
+  for (const [old, current] of Object.entries(renamed)) {
+    if (env[old] === undefined || env[old] === '') continue;
+    process.emitWarning(
+      env[current] === undefined
+        ? `${old} is renamed ${current}: set ${current} instead (${old} still works for now)`
+        : `${old} is renamed ${current}, which is set too: ${old} is ignored; unset it`,
+      { type: 'DeprecationWarning', code: `DANUBE_${old}` },
+    );
+    if (env[current] === undefined) env = { ...env, [current]: env[old] };
+  }
   // Every decorated property, including optional ones that have no default value.
   const known = new Set(
     getMetadataStorage()

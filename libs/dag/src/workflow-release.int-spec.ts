@@ -17,7 +17,7 @@ beforeAll(async () => {
     db.pool,
     new JobsRepository(db.pool),
     notifier,
-    { slurmEnabled: false, maxBatchSize: 1000 },
+    { acceptGpuSlurm: false, maxBatchSize: 1000 },
     release,
   );
   workflows = new WorkflowsService(db.pool, new WorkflowsRepository(db.pool), jobs, notifier, {

@@ -23,7 +23,7 @@ beforeAll(async () => {
   attempts = new AttemptsRepository(db.pool);
   jobs = new JobsRepository(db.pool);
   service = new JobsService(db.pool, jobs, new Notifier(db.pool), {
-    slurmEnabled: false,
+    acceptGpuSlurm: false,
     maxBatchSize: 100,
   });
 });

@@ -22,10 +22,10 @@ export class ExecutorEnv {
   EXECUTOR_TOPICS = 'ALL';
 
   @Type(() => Number)
-  @IsInt({ message: 'EXECUTOR_POLL_INTERVAL must be a whole number of milliseconds' })
+  @IsInt({ message: 'EXECUTOR_POLL_INTERVAL_MS must be a whole number of milliseconds' })
   @Min(10)
   @Max(3_600_000)
-  EXECUTOR_POLL_INTERVAL = 5000;
+  EXECUTOR_POLL_INTERVAL_MS = 5000;
 
   @Type(() => Number)
   @IsInt({ message: 'EXECUTOR_BATCH_SIZE must be a whole number' })
@@ -136,9 +136,10 @@ export class ExecutorEnv {
   /** host:port of the JobService as pods reach it; default DANUBE_GRPC_ADDRESS. */
   @IsOptional()
   @Matches(/^[^\s/]+:\d{1,5}$/, {
-    message: 'API_SERVICE_URL must be host:port of the JobService, such as danube-api.danube:9000',
+    message:
+      'K8S_GRPC_ADDRESS must be host:port of the JobService as pods reach it, such as danube-api.danube:9000',
   })
-  API_SERVICE_URL?: string;
+  K8S_GRPC_ADDRESS?: string;
 
   /** A YAML or JSON file: task classes, per-topic pod overrides (see README). */
   @IsOptional()
@@ -182,8 +183,14 @@ export interface ExecutorOptions {
   kubernetes: KubernetesRuntimeOptions | null;
 }
 
+/** Variables renamed so that names say what they hold; the old names still work, with a warning. */
+const RENAMED = {
+  EXECUTOR_POLL_INTERVAL: 'EXECUTOR_POLL_INTERVAL_MS',
+  API_SERVICE_URL: 'K8S_GRPC_ADDRESS',
+};
+
 export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): ExecutorOptions {
-  const e = loadConfig(ExecutorEnv, env);
+  const e = loadConfig(ExecutorEnv, env, RENAMED);
   const topics =
     e.EXECUTOR_TOPICS.trim() === 'ALL' ? null : e.EXECUTOR_TOPICS.split(',').map((t) => t.trim());
   const heartbeatMs = e.EXECUTOR_HEARTBEAT_MS ?? Math.floor(e.EXECUTOR_LEASE_MS / 3);
@@ -198,7 +205,7 @@ export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): Execu
   return {
     instanceId: e.EXECUTOR_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     topics,
-    pollIntervalMs: e.EXECUTOR_POLL_INTERVAL,
+    pollIntervalMs: e.EXECUTOR_POLL_INTERVAL_MS,
     batchSize: e.EXECUTOR_BATCH_SIZE,
     concurrency: e.EXECUTOR_CONCURRENCY,
     runtime: e.DANUBE_RUNTIME,
@@ -240,7 +247,7 @@ function kubernetesOptions(
     namespace: e.K8S_NAMESPACE,
     inCluster: e.K8S_IN_CLUSTER === 'true',
     collectorImage: e.OUTPUT_COLLECTOR_IMAGE,
-    grpcAddress: e.API_SERVICE_URL ?? e.DANUBE_GRPC_ADDRESS,
+    grpcAddress: e.K8S_GRPC_ADDRESS ?? e.DANUBE_GRPC_ADDRESS,
     apiUrl: e.DANUBE_API_URL,
     defaultImage: defaults.image ?? null,
     ttlSecondsAfterFinished: defaults.ttlSecondsAfterFinished ?? 3600,

@@ -26,7 +26,7 @@ beforeAll(async () => {
   attempts = new AttemptsRepository(db.pool);
   jobs = new JobsRepository(db.pool);
   service = new JobsService(db.pool, jobs, new Notifier(db.pool), {
-    slurmEnabled: false,
+    acceptGpuSlurm: false,
     maxBatchSize: 100,
   });
 });
@@ -35,7 +35,7 @@ afterAll(() => db.drop());
 /** An attempt that ends when the test says, or when stopped; runs on without us if told. */
 class TestHandle implements RunHandle {
   readonly stops: StopReason[] = [];
-  released = false;
+  cleanedUp = false;
   private settle!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.settle = resolve));
   constructor(
@@ -55,8 +55,8 @@ class TestHandle implements RunHandle {
   stderrTail() {
     return '';
   }
-  async release() {
-    this.released = true;
+  async cleanUp() {
+    this.cleanedUp = true;
   }
 }
 
@@ -130,7 +130,7 @@ it('an attempt left behind that the runtime cannot re-attach to is recorded as i
   expect(await jobs.findById(job.id)).toMatchObject({ status: 'queued', runtimeRef: null });
 });
 
-it('at shutdown an attempt that runs on without the executor is handed over, not recorded or deleted', async () => {
+it('at shutdown an attempt that runs on without the executor is handed over, not recorded or cleaned up', async () => {
   const job = await claimedJob();
   const runtime = new TestRuntime({ keepsRunning: true });
   const w = writer();
@@ -140,7 +140,7 @@ it('at shutdown an attempt that runs on without the executor is handed over, not
   run.stop('shutdown');
   await running;
   expect(runtime.handles[0]!.stops).toEqual(['shutdown']);
-  expect(runtime.handles[0]!.released).toBe(false);
+  expect(runtime.handles[0]!.cleanedUp).toBe(false);
   // Back in the queue with its ref, for the next executor to adopt; no record yet.
   expect(await jobs.findById(job.id)).toMatchObject({
     status: 'queued',
@@ -151,7 +151,7 @@ it('at shutdown an attempt that runs on without the executor is handed over, not
   expect(await jobs.executions(job.id)).toEqual([]);
 });
 
-it('an attempt that ends is recorded, and what it held is released after the record', async () => {
+it('an attempt that ends is recorded, and what it left behind is cleaned up after the record', async () => {
   const job = await claimedJob();
   const runtime = new TestRuntime();
   const run = runner(job, runtime, writer());
@@ -159,7 +159,7 @@ it('an attempt that ends is recorded, and what it held is released after the rec
   await waitFor('the attempt to start', () => runtime.handles.length > 0);
   runtime.handles[0]!.end({ kind: 'succeeded', exitCode: 0, result: { rows: 3 } });
   await running;
-  expect(runtime.handles[0]!.released).toBe(true);
+  expect(runtime.handles[0]!.cleanedUp).toBe(true);
   expect(await jobs.findById(job.id)).toMatchObject({ status: 'succeeded', result: { rows: 3 } });
 });
 

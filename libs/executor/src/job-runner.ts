@@ -212,7 +212,7 @@ export class JobRunner {
       handle.ref,
       this.redact(handle.stderrTail()),
     );
-    if (recorded) await handle.release?.();
+    if (recorded) await handle.cleanUp?.();
   }
 
   /**

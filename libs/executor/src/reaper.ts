@@ -21,9 +21,9 @@ export class Reaper {
   ) {}
 
   async reap(): Promise<void> {
-    const { reaped, released } = await withTransaction(this.pool, async (client) => {
+    const { reaped, unblockedTopics } = await withTransaction(this.pool, async (client) => {
       const attempts = AttemptsRepository.on(client);
-      if (!(await attempts.tryReaperLock())) return { reaped: [], released: [] };
+      if (!(await attempts.tryReaperLock())) return { reaped: [], unblockedTopics: [] };
       const reaped = await attempts.reapExpiredLeases();
       // Jobs whose cancel was asked end here as cancelled: their workflows must hear of it.
       const ended = reaped.filter((j) => j.status === 'cancelled' && j.workflowId !== null);
@@ -31,9 +31,9 @@ export class Reaper {
         ended.length > 0
           ? await this.terminalHook.afterTerminal(client, ended)
           : { queuedTopics: [] };
-      return { reaped, released: queuedTopics };
+      return { reaped, unblockedTopics: queuedTopics };
     });
-    if (released.length > 0) this.onQueued(released);
+    if (unblockedTopics.length > 0) this.onQueued(unblockedTopics);
     if (reaped.length === 0) return;
     this.logger.warn(
       `reaped ${reaped.length} jobs whose lease expired: ${reaped

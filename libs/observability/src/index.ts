@@ -4,4 +4,3 @@ export * from './health/readiness-checks';
 export * from './logging';
 export * from './metrics';
 export * from './observability.module';
-export * from './run-main';

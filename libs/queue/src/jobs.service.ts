@@ -29,8 +29,11 @@ export const QUEUE_OPTIONS = Symbol('QUEUE_OPTIONS');
 export const TERMINAL_HOOK = Symbol('TERMINAL_HOOK');
 
 export interface QueueOptions {
-  /** Whether a Slurm runtime serves the gpu_slurm task class. */
-  slurmEnabled: boolean;
+  /**
+   * Whether gpu_slurm jobs are accepted: only when some executor runs them (the kubernetes
+   * runtime with taskClasses.gpu_slurm configured; there is no Slurm runtime of its own).
+   */
+  acceptGpuSlurm: boolean;
   /** The largest batch POST /v1/jobs/batch accepts. */
   maxBatchSize: number;
 }
@@ -249,10 +252,10 @@ export class JobsService {
       throw invalidField(`${field}command`, 'must not be empty');
     }
     const taskClass = job.taskClass ?? 'cpu_short';
-    if (taskClass === 'gpu_slurm' && !this.options.slurmEnabled) {
+    if (taskClass === 'gpu_slurm' && !this.options.acceptGpuSlurm) {
       throw new UnprocessableJobError(
         `${field}taskClass`,
-        'gpu_slurm needs a Slurm runtime and none is configured; use taskClass gpu to run on a Kubernetes GPU node',
+        'gpu_slurm needs a Slurm runtime, or the kubernetes runtime configured for it (taskClasses.gpu_slurm, and DANUBE_ACCEPT_GPU_SLURM=true on the API); use taskClass gpu to run on a Kubernetes GPU node',
       );
     }
     const limit = TASK_CLASS_LIMITS[taskClass].maxTimeoutSeconds;

@@ -22,7 +22,7 @@ beforeAll(async () => {
   repo = new AttemptsRepository(db.pool);
   jobs = new JobsRepository(db.pool);
   service = new JobsService(db.pool, jobs, new Notifier(db.pool), {
-    slurmEnabled: false,
+    acceptGpuSlurm: false,
     maxBatchSize: 1000,
   });
 });

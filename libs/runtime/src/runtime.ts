@@ -53,8 +53,8 @@ export interface RunHandle {
    * attempt run on after another executor has taken the job.
    */
   fence?(at: number): void;
-  /** Called once the attempt's end is recorded: frees what it still holds (its Job). */
-  release?(): Promise<void>;
+  /** Called once the attempt's end is recorded: deletes what it leaves behind (its Job). */
+  cleanUp?(): Promise<void>;
 }
 
 /** Something that runs attempts: a local process, a Kubernetes Job, or nothing at all. */

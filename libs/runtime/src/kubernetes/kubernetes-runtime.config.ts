@@ -143,7 +143,7 @@ export function readRuntimeDocument(
 /**
  * Checks the document's shape and names the first bad field. Field contents (a toleration,
  * a volume) are checked against the Kubernetes schemas when the executor starts, on the
- * manifests it would create (see validateManifests).
+ * manifests it would create (see validateRuntimeOptions).
  */
 function checkDocument(document: unknown, source: string): void {
   const fail = (field: string, problem: string): never => {

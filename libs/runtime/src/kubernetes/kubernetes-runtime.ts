@@ -173,7 +173,7 @@ class KubernetesHandle implements RunHandle {
   }
 
   /** After the attempt is recorded: the Job is deleted (its pod with it), unless it left us. */
-  async release(): Promise<void> {
+  async cleanUp(): Promise<void> {
     this.unsubscribe();
     if (this.detached || this.deleted) return;
     await this.deleteJob().catch((error: Error) =>

@@ -1,4 +1,9 @@
 /**
+ * How every Danube process starts and stops: a failed start is one line and exit 1; SIGTERM
+ * and SIGINT close the application gracefully.
+ */
+
+/**
  * Runs a process's async main. If it fails before the process is up (bad configuration,
  * database unreachable), prints one line naming the program and the problem, then exits 1.
  */
