@@ -95,31 +95,22 @@ function finishAs(row: Row, next: JobStatus): AttemptFinish {
 
 const STATEMENTS: [string, (set: Awaited<ReturnType<typeof oneOfEach>>) => Promise<unknown>][] = [
   ['CLAIM_JOBS', ({ topic }) => attempts.claim('e2', [topic], 100, 30_000)],
-  [
-    'MARK_JOBS_RUNNING',
-    ({ rows }) =>
-      attempts.markRunning(
-        rows.map((r) => ({
-          id: r.id,
-          leaseToken: r.leaseToken,
-          startedAt: new Date(),
-          runtimeRef: null,
-        })),
-      ),
-  ],
-  [
-    'MARK_JOBS_RUNNING (skip locked)',
-    ({ rows }) =>
-      attempts.markRunning(
-        rows.map((r) => ({
-          id: r.id,
-          leaseToken: r.leaseToken,
-          startedAt: new Date(),
-          runtimeRef: null,
-        })),
-        'skipLocked',
-      ),
-  ],
+  ...(['plain', 'skipLocked'] as const).map(
+    (locking) =>
+      [
+        `MARK_JOBS_RUNNING (${locking})`,
+        ({ rows }) =>
+          attempts.markRunning(
+            rows.map((r) => ({
+              id: r.id,
+              leaseToken: r.leaseToken,
+              startedAt: new Date(),
+              runtimeRef: null,
+            })),
+            locking,
+          ),
+      ] as [string, (set: Awaited<ReturnType<typeof oneOfEach>>) => Promise<unknown>],
+  ),
   ...(['succeeded', 'failed', 'timed_out', 'cancelled', 'queued'] as const).flatMap(
     (next) =>
       [

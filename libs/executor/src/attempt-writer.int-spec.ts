@@ -5,9 +5,9 @@ import {
   AttemptsRepository,
   JobsRepository,
   JobsService,
-  Notifier,
   succeededAttempt,
 } from '@danube/queue';
+import { queueOn } from '../../../test/support/queue';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { AttemptWriter } from './attempt-writer';
 
@@ -20,12 +20,7 @@ const pools: Pool[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  attempts = new AttemptsRepository(db.pool);
-  jobs = new JobsRepository(db.pool);
-  service = new JobsService(db.pool, jobs, new Notifier(db.pool), {
-    acceptGpuSlurm: false,
-    maxBatchSize: 100,
-  });
+  ({ attempts, jobs, service } = queueOn(db));
 });
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.end()));

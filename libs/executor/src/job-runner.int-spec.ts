@@ -1,5 +1,5 @@
 import { JobSpecError, type ClaimedJob, type Outcome } from '@danube/core';
-import { AttemptsRepository, JobsRepository, JobsService, Notifier } from '@danube/queue';
+import { AttemptsRepository, JobsRepository, JobsService } from '@danube/queue';
 import {
   stoppedOutcome,
   type AttemptContext,
@@ -7,6 +7,7 @@ import {
   type Runtime,
   type StopReason,
 } from '@danube/runtime';
+import { queueOn } from '../../../test/support/queue';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { waitFor } from '../../../test/support/wait-for';
 import { AttemptWriter } from './attempt-writer';
@@ -23,12 +24,7 @@ let service: JobsService;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  attempts = new AttemptsRepository(db.pool);
-  jobs = new JobsRepository(db.pool);
-  service = new JobsService(db.pool, jobs, new Notifier(db.pool), {
-    acceptGpuSlurm: false,
-    maxBatchSize: 100,
-  });
+  ({ attempts, jobs, service } = queueOn(db));
 });
 afterAll(() => db.drop());
 

@@ -4,12 +4,12 @@ import {
   type ClaimedJob,
   type NewJob,
 } from '@danube/core';
+import { queueOn } from '../../../test/support/queue';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { AttemptsRepository } from './attempts.repository';
 import { JobsRepository } from './jobs.repository';
 import { succeededAttempt, type AttemptFinish, type LogLine } from './records';
 import { JobsService } from './jobs.service';
-import { Notifier } from './notifications';
 
 let db: TestDatabase;
 /** The executor's statements (claim, start, finish, renew, reap, logs) and the REST ones. */
@@ -19,12 +19,7 @@ let service: JobsService;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  repo = new AttemptsRepository(db.pool);
-  jobs = new JobsRepository(db.pool);
-  service = new JobsService(db.pool, jobs, new Notifier(db.pool), {
-    acceptGpuSlurm: false,
-    maxBatchSize: 1000,
-  });
+  ({ attempts: repo, jobs, service } = queueOn(db));
 });
 afterAll(() => db.drop());
 beforeEach(() =>

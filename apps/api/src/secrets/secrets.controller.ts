@@ -28,12 +28,7 @@ export class SecretResponse {
   updatedAt!: Date;
 
   static of(secret: SecretInfo): SecretResponse {
-    return {
-      name: secret.name,
-      keyId: secret.keyId,
-      createdAt: secret.createdAt,
-      updatedAt: secret.updatedAt,
-    };
+    return { ...secret };
   }
 }
 
