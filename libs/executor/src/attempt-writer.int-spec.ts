@@ -1,12 +1,7 @@
 import { Client, type Pool } from 'pg';
 import { createPool } from '@danube/db';
 import type { ClaimedJob } from '@danube/core';
-import {
-  AttemptsRepository,
-  JobsRepository,
-  JobsService,
-  succeededAttempt,
-} from '@danube/queue';
+import { AttemptsRepository, JobsRepository, JobsService, succeededAttempt } from '@danube/queue';
 import { queueOn } from '../../../test/support/queue';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { AttemptWriter } from './attempt-writer';
