@@ -114,4 +114,19 @@ describe('judgeAttempt', () => {
       judgeAttempt(context(), { kind: 'failed', category: 'infra', message: 'lost' }, now, () => 0),
     ).toMatchObject({ status: 'queued', category: 'infra' });
   });
+
+  it('hands an attempt stopped by a shutdown or an expiring lease back in its place, whatever attempts remain', () => {
+    const stopped = { kind: 'failed' as const, category: 'infra' as const, message: 'stopped' };
+    for (const reason of ['shutdown', 'lease_expiring'] as const) {
+      expect(judgeAttempt(context({ attempts: 3 }), stopped, now, Math.random, reason)).toEqual({
+        status: 'queued',
+        category: 'infra',
+        retryAt: null,
+      });
+    }
+    // A cancel or a timeout is the job's own end, judged as usual.
+    expect(
+      judgeAttempt(context(), { kind: 'cancelled', message: 'x' }, now, Math.random, 'cancelled'),
+    ).toEqual({ status: 'cancelled', category: 'cancelled' });
+  });
 });

@@ -1,7 +1,7 @@
 import { isRetryable, type ErrorCategory } from './error-category';
 import type { BackoffPolicy } from './job';
 import type { JobStatus } from './job-status';
-import type { Outcome } from './outcome';
+import type { Outcome, StopReason } from './outcome';
 
 /**
  * Delay before attempt `attempt + 1`, after `attempt` attempts have run.
@@ -29,7 +29,8 @@ export interface RetryContext {
 
 export type AttemptVerdict =
   | { status: 'succeeded' }
-  | { status: 'queued'; category: ErrorCategory; retryAt: Date }
+  /** retryAt null: back to the queue in the job's old place (priority, run_at, id). */
+  | { status: 'queued'; category: ErrorCategory; retryAt: Date | null }
   | { status: Exclude<JobStatus, 'succeeded' | 'queued'>; category: ErrorCategory };
 
 /** The category of a failed outcome, after applying the job's noRetryExitCodes. */
@@ -52,13 +53,21 @@ export function categorise(
   }
 }
 
-/** What happens to a job after one attempt ends: done, or queued again after a backoff. */
+/**
+ * What happens to a job after one attempt ends: done, or queued again after a backoff. An
+ * attempt the executor stopped because it shut down, or could not keep its lease, goes back
+ * to the queue at once in its old place, whatever attempts remain: not the job's fault.
+ */
 export function judgeAttempt(
   job: RetryContext,
   outcome: Outcome,
   now: Date = new Date(),
   random: () => number = Math.random,
+  stopReason: StopReason | null = null,
 ): AttemptVerdict {
+  if (stopReason === 'shutdown' || stopReason === 'lease_expiring') {
+    return { status: 'queued', category: 'infra', retryAt: null };
+  }
   const category = categorise(outcome, job.noRetryExitCodes);
   if (category === null) return { status: 'succeeded' };
   if (isRetryable(category) && job.attempts < job.maxAttempts) {

@@ -1,19 +1,15 @@
 import { Logger } from '@nestjs/common';
 import {
-  JobSpecError,
   judgeAttempt,
+  startFailure,
+  stoppedOutcome,
   type ClaimedJob,
   type Outcome,
+  type StopReason,
   type StoredOutput,
 } from '@danube/core';
 import type { AttemptFinish } from '@danube/queue';
-import {
-  stoppedOutcome,
-  type AttemptContext,
-  type RunHandle,
-  type Runtime,
-  type StopReason,
-} from '@danube/runtime';
+import type { AttemptContext, RunHandle, Runtime } from '@danube/runtime';
 import { SecretMasker } from '@danube/secrets';
 import type { AttemptWriter } from './attempt-writer';
 import type { AttemptEnvironment } from './job-environment';
@@ -163,16 +159,7 @@ export class JobRunner {
         handle = await this.runtime.start(context);
       }
     } catch (error) {
-      await this.record(
-        startedAt,
-        {
-          kind: 'failed',
-          // A spec that cannot be satisfied fails the same way on every attempt.
-          category: error instanceof JobSpecError ? 'permanent' : 'infra',
-          message: `could not start the attempt: ${errorMessage(error)}`,
-        },
-        job.runtimeRef,
-      );
+      await this.record(startedAt, startFailure(error), job.runtimeRef);
       return;
     }
     this.handle = handle;
@@ -261,20 +248,18 @@ export class JobRunner {
       return false;
     }
     const finishedAt = new Date();
-    const verdict =
-      this.stopReason === 'shutdown' || this.stopReason === 'lease_expiring'
-        ? // Not the job's fault: back to the queue in its old place, for another executor.
-          { status: 'queued' as const, category: 'infra' as const, retryAt: null }
-        : judgeAttempt(
-            {
-              attempts: this.attempt,
-              maxAttempts: job.maxAttempts,
-              backoff: job.spec.backoff,
-              noRetryExitCodes: job.spec.noRetryExitCodes,
-            },
-            outcome,
-            finishedAt,
-          );
+    const verdict = judgeAttempt(
+      {
+        attempts: this.attempt,
+        maxAttempts: job.maxAttempts,
+        backoff: job.spec.backoff,
+        noRetryExitCodes: job.spec.noRetryExitCodes,
+      },
+      outcome,
+      finishedAt,
+      Math.random,
+      this.stopReason,
+    );
     const finish: AttemptFinish = {
       id: job.id,
       leaseToken: job.leaseToken,
@@ -356,8 +341,4 @@ export class JobRunner {
   private redact(text: string): string {
     return this.masker.mask(text);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

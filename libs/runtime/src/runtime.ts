@@ -1,13 +1,8 @@
-import type { ClaimedJob, Outcome, StoredLogPosition } from '@danube/core';
+import type { ClaimedJob, Outcome, StopReason, StoredLogPosition } from '@danube/core';
+
+export { stoppedOutcome, type StopReason } from '@danube/core';
 
 export type LogStream = 'stdout' | 'stderr';
-
-/**
- * Why an executor stops an attempt before it ends by itself. `lease_lost`: another
- * executor holds the job now. `lease_expiring`: the executor could not renew its lease
- * (Postgres out of reach, or the executor stalled) and must stop before the lease ends.
- */
-export type StopReason = 'cancelled' | 'timeout' | 'lease_lost' | 'lease_expiring' | 'shutdown';
 
 export interface AttemptContext {
   job: ClaimedJob;
@@ -77,35 +72,3 @@ export interface Runtime {
 }
 
 export const RUNTIME = Symbol('RUNTIME');
-
-/** The outcome of an attempt that the executor stopped, by reason. */
-export function stoppedOutcome(reason: StopReason, timeoutSeconds: number): Outcome {
-  switch (reason) {
-    case 'cancelled':
-      return { kind: 'cancelled', message: 'cancelled by request' };
-    case 'timeout':
-      return {
-        kind: 'timed_out',
-        message: `ran longer than timeoutSeconds (${timeoutSeconds} s) and was stopped`,
-      };
-    case 'lease_lost':
-      return {
-        kind: 'failed',
-        category: 'infra',
-        message: 'the executor lost its lease on the job and stopped the attempt',
-      };
-    case 'lease_expiring':
-      return {
-        kind: 'failed',
-        category: 'infra',
-        message:
-          'the executor could not renew its lease (Postgres out of reach, or the executor stalled) and stopped the attempt before the lease ran out',
-      };
-    case 'shutdown':
-      return {
-        kind: 'failed',
-        category: 'infra',
-        message: 'the executor shut down before the attempt finished',
-      };
-  }
-}
