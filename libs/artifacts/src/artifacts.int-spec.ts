@@ -137,6 +137,15 @@ describe('refused uploads leave nothing behind', () => {
     ).rejects.toThrow(/sha256 is ba7816bf/);
   });
 
+  it('a source that fails at once, before the file is even open', async () => {
+    async function* failing(): AsyncGenerator<Buffer> {
+      throw new Error('client went away');
+    }
+    await expect(
+      artifacts.upload(header({ jobId: '2', size: 500 }), Readable.from(failing())),
+    ).rejects.toThrow(/client went away/);
+  });
+
   it('a source that fails midway', async () => {
     async function* failing() {
       yield Buffer.alloc(100);

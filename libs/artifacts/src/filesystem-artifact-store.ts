@@ -21,12 +21,16 @@ export class FilesystemArtifactStore implements ArtifactStore {
     const partialDir = join(this.root, '.partial');
     const partial = join(partialDir, `${key}.${randomUUID()}`);
     await mkdir(partialDir, { recursive: true });
+    const sink = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
     try {
-      await pipeline(source, createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
+      await pipeline(source, sink);
       verify?.();
       await mkdir(join(target, '..'), { recursive: true });
       await rename(partial, target);
     } catch (error) {
+      // A source that fails before the file is open makes pipeline reject while the open is
+      // still on its way: the file must be closed, hence exist, before it can be removed.
+      if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
       await rm(partial, { force: true });
       throw error;
     }
