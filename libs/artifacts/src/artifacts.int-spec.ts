@@ -138,12 +138,14 @@ describe('refused uploads leave nothing behind', () => {
   });
 
   it('a source that fails at once, before the file is even open', async () => {
-    async function* failing(): AsyncGenerator<Buffer> {
-      throw new Error('client went away');
-    }
-    await expect(
-      artifacts.upload(header({ jobId: '2', size: 500 }), Readable.from(failing())),
-    ).rejects.toThrow(/client went away/);
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('client went away'));
+      },
+    });
+    await expect(artifacts.upload(header({ jobId: '2', size: 500 }), failing)).rejects.toThrow(
+      /client went away/,
+    );
   });
 
   it('a source that fails midway', async () => {
