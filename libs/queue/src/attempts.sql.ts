@@ -13,40 +13,21 @@ const CLAIMED_COLUMNS = `
   j.node_name`;
 
 /**
- * Claims up to $3 due jobs of the topics in $1 for executor $2, best first
- * (priority, then run_at, then id: FIFO within a priority).
+ * Claims up to $3 due jobs of the topics in $1 for executor $2 with a lease of $4 ms:
+ * danube.claim_jobs (migrations/0007_tenants.sql), one round trip.
  *
- * Index: each topic is read from its own range of jobs_claim, which is already in claim
- * order, so a claim reads about batch x topics index entries however deep the queue is;
- * the outer ORDER BY merges those few rows. Locking: FOR UPDATE SKIP LOCKED makes
- * concurrent claimers pass over each other's candidates instead of waiting, so no job is
- * claimed twice and no claimer blocks. A job that comes back from an expired lease with a
- * runtime_ref keeps its attempt number: the claimer first tries to adopt the attempt.
+ * Order: within a tenant, priority, then run_at, then id (FIFO within a priority); between
+ * tenants, the tenant running fewest jobs goes first, so one tenant's backlog cannot hold
+ * another's jobs back. Quotas: a tenant's running cap and its per-class caps are checked
+ * inside the claim, with claims for a capped tenant taking turns, so racing executors never
+ * exceed a cap. Index: each (topic, tenant, task class) queue is its own range of jobs_claim,
+ * already in claim order, so a claim reads about batch x queues index entries however deep
+ * the queue is. Locking: FOR UPDATE SKIP LOCKED makes concurrent claimers pass over each
+ * other's candidates. A job that comes back from an expired lease with a runtime_ref keeps
+ * its attempt number: the claimer first tries to adopt the attempt.
  */
 export const CLAIM_JOBS = `
-  WITH candidates AS (
-    SELECT c.id, c.priority, c.run_at
-    FROM unnest($1::text[]) AS t(topic)
-    CROSS JOIN LATERAL (
-      SELECT q.id, q.priority, q.run_at FROM danube.jobs q
-      WHERE q.status = 'queued' AND q.topic = t.topic AND q.run_at <= now()
-      ORDER BY q.priority DESC, q.run_at, q.id
-      LIMIT $3
-      FOR UPDATE SKIP LOCKED
-    ) c
-    ORDER BY c.priority DESC, c.run_at, c.id
-    LIMIT $3
-  )
-  UPDATE danube.jobs j SET
-    status = 'claimed',
-    attempts = CASE WHEN j.runtime_ref IS NULL THEN j.attempts + 1 ELSE j.attempts END,
-    lease_owner = $2,
-    lease_token = gen_random_uuid(),
-    lease_expires_at = now() + $4 * interval '1 millisecond',
-    claimed_at = now()
-  FROM candidates c
-  WHERE j.id = c.id
-  RETURNING ${CLAIMED_COLUMNS}`;
+  SELECT ${CLAIMED_COLUMNS} FROM danube.claim_jobs($1::text[], $2::text, $3::integer, $4::integer) j`;
 
 /**
  * The topics that have queued jobs, for executors serving ALL topics: a loose index scan
