@@ -40,7 +40,12 @@ interface Run {
 function danube(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [DANUBE, ...args], {
-      env: { PATH: process.env.PATH, DANUBE_API_URL: api.url, ...env },
+      env: {
+        PATH: process.env.PATH,
+        DANUBE_API_URL: api.url,
+        DANUBE_API_KEY: api.adminKey,
+        ...env,
+      },
       detached: true,
     });
     registerProcess(child);
@@ -123,7 +128,7 @@ it('logs -f prints lines as they are written', async () => {
     command: 'sleep 1.5; for i in 1 2 3; do echo "tick $i"; sleep 0.5; done',
   });
   const child = spawn(process.execPath, [DANUBE, 'logs', '-f', body.id], {
-    env: { PATH: process.env.PATH, DANUBE_API_URL: api.url },
+    env: { PATH: process.env.PATH, DANUBE_API_URL: api.url, DANUBE_API_KEY: api.adminKey },
     detached: true,
   });
   registerProcess(child);

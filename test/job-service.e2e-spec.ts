@@ -6,6 +6,7 @@ import { DanubeClient } from '../libs/sdk/src/rest-client';
 import { JobTokens, Keyring } from '../libs/secrets/src';
 import { http, jobEnded } from './support/api';
 import { startApiProcess, type ApiProcess } from './support/api-process';
+import { withApiKey } from './support/api-keys';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
 import { jobServiceClient } from './support/job-service-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -138,7 +139,9 @@ it('a job using the SDK runs a step, reads its listed secret, is refused another
       downloadUrl: `/v1/artifacts/${result.artifact.artifactId}`,
     }),
   ]);
-  const download = await fetch(`${api.url}${listed[0].downloadUrl}`);
+  const download = await fetch(`${api.url}${listed[0].downloadUrl}`, {
+    headers: withApiKey(api.url),
+  });
   expect(download.status).toBe(200);
   expect(download.headers.get('x-checksum-sha256')).toBe(result.artifact.expectedSha256);
   const bytes = Buffer.from(await download.arrayBuffer());

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startApi, http, type TestApi } from './support/api';
+import { withApiKey } from './support/api-keys';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { isAlive, waitFor } from './support/wait-for';
@@ -399,7 +400,11 @@ describe('bad input', () => {
 
   describe('bodies that are not plain UTF-8 JSON, or are hostile', () => {
     const post = (body: Buffer | string, headers: Record<string, string>) =>
-      fetch(`${api.url}/v1/jobs`, { method: 'POST', headers, body }).then(async (r) => ({
+      fetch(`${api.url}/v1/jobs`, {
+        method: 'POST',
+        headers: withApiKey(api.url, headers),
+        body,
+      }).then(async (r) => ({
         status: r.status,
         body: (await r.json()) as { message: string },
       }));

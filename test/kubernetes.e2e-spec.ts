@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, http, jobEnded, type TestApi } from './support/api';
+import { withApiKey } from './support/api-keys';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
 import {
   startFakeKubernetes,
@@ -118,7 +119,11 @@ it('runs a job as a Job with the collector beside it: result, artifacts, logs, t
     ['report.txt', 5],
   ]);
   const report = artifacts.find((a: any) => a.path === 'report.txt');
-  expect(await (await fetch(`${api.url}/v1/artifacts/${report.id}`)).text()).toBe('hello');
+  expect(
+    await (
+      await fetch(`${api.url}/v1/artifacts/${report.id}`, { headers: withApiKey(api.url) })
+    ).text(),
+  ).toBe('hello');
 
   const logs = (await http('GET', `${api.url}/v1/jobs/${id}/logs`)).body.lines.map(
     (l: any) => l.line,

@@ -140,8 +140,8 @@ const STATEMENTS: [string, (set: Awaited<ReturnType<typeof oneOfEach>>) => Promi
     'HAND_OVER_ATTEMPT',
     ({ rows }) => Promise.all(rows.map((r) => attempts.handOver(r.id, r.leaseToken))),
   ],
-  ['CANCEL_JOB', ({ rows }) => Promise.all(rows.map((r) => jobs.cancel(r.id)))],
-  ['RETRY_JOB', ({ rows }) => Promise.all(rows.map((r) => jobs.retry(r.id)))],
+  ['CANCEL_JOB', ({ rows }) => Promise.all(rows.map((r) => jobs.cancel('default', r.id)))],
+  ['RETRY_JOB', ({ rows }) => Promise.all(rows.map((r) => jobs.retry('default', r.id)))],
   ['SKIP_WAITING_NODES', ({ workflowId }) => workflows.skipWaitingNodes(workflowId)],
   ['RERUN_UNSUCCESSFUL_NODES', ({ workflowId }) => workflows.rerunUnsuccessfulNodes(workflowId)],
   ...(['queued', 'skipped'] as const).map(

@@ -373,13 +373,20 @@ it("a node's steps join its workflow's graph without counting as nodes; a child 
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const use = `
     const ids = JSON.parse(process.env.DANUBE_PARENT_JOB_IDS);
-    fetch(process.env.DANUBE_API_URL + '/v1/jobs/' + ids.make + '/artifacts')
+    fetch(process.env.DANUBE_API_URL + '/v1/jobs/' + ids.make + '/artifacts',
+      { headers: { authorization: 'Bearer ' + process.env.DANUBE_API_KEY } })
       .then((r) => r.json())
       .then((b) => require('fs').writeFileSync(process.env.DANUBE_RESULT_FILE,
         JSON.stringify(b.items.map((a) => a.path + ':' + a.size))));`;
   const created = await submit('with-steps', [
     { name: 'make', topic: 'wf', command: ['node', '-e', make] },
-    { name: 'use', topic: 'wf', command: ['node', '-e', use], dependsOn: ['make'] },
+    {
+      name: 'use',
+      topic: 'wf',
+      command: ['node', '-e', use],
+      env: { DANUBE_API_KEY: api.adminKey },
+      dependsOn: ['make'],
+    },
   ]);
   expect(created.status).toBe(201);
   const done = await untilDone(created.body.id);

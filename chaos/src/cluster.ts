@@ -1,6 +1,7 @@
 import { Client, type Pool } from 'pg';
 import { createPool, migrate } from '../../libs/db/src';
 import { startApiProcess, type ApiProcess } from '../../test/support/api-process';
+import { withApiKey } from '../../test/support/api-keys';
 import { startExecutor, type ExecutorProcess } from '../../test/support/executor-process';
 import type { PostgresServer } from './postgres-server';
 
@@ -143,7 +144,10 @@ export class Cluster {
     try {
       const response = await fetch(`${this.api.url}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: withApiKey(
+          this.api.url,
+          body === undefined ? {} : { 'content-type': 'application/json' },
+        ),
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });

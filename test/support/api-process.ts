@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { freePort, projectRoot } from '../../libs/db/src';
 import { Keyring } from '../../libs/secrets/src';
 import { spawnTracked } from './processes';
+import { newAdminKey, rememberApiKey } from './api-keys';
 import { waitFor } from './wait-for';
 
 // From the repository root: this file also runs compiled, from dist/ (the chaos harness).
@@ -17,6 +18,8 @@ export interface ApiProcess {
   /** Everything the process has written to stdout and stderr so far. */
   output(): string;
   executorEnv: Record<string, string>;
+  /** An admin key of the default tenant (http() sends it unless told otherwise). */
+  adminKey: string;
   readonly hasExited: boolean;
   stop(): Promise<void>;
 }
@@ -30,6 +33,7 @@ export async function startApiProcess(
   const [port, grpcPort] = [await freePort(), await freePort()];
   const secretKey = Keyring.generate('test');
   const artifactDir = mkdtempSync(join(tmpdir(), 'danube-artifacts-'));
+  const adminKey = env.DANUBE_ADMIN_KEY ?? newAdminKey();
   const api = spawnTracked(process.execPath, [MAIN], {
     env: {
       PATH: process.env.PATH,
@@ -40,6 +44,7 @@ export async function startApiProcess(
       DANUBE_SECRET_KEY: secretKey,
       ARTIFACT_DIR: artifactDir,
       LOG_LEVEL: 'debug',
+      DANUBE_ADMIN_KEY: adminKey,
       ...env,
     },
   });
@@ -54,8 +59,10 @@ export async function startApiProcess(
     throw error;
   }
   const grpcAddress = `127.0.0.1:${grpcPort}`;
+  rememberApiKey(url, adminKey);
   return {
     url,
+    adminKey,
     grpcAddress,
     artifactDir,
     pid: api.pid,

@@ -7,6 +7,7 @@ import { ApiModule } from '../../apps/api/src/api.module';
 import { createApiApp, listenApi } from '../../apps/api/src/create-api-app';
 import { freePort } from '../../libs/db/src';
 import { Keyring } from '../../libs/secrets/src';
+import { newAdminKey, rememberApiKey, withApiKey } from './api-keys';
 import { waitFor } from './wait-for';
 
 export interface TestApi {
@@ -16,6 +17,8 @@ export interface TestApi {
   /** Where the filesystem artifact store keeps its files. */
   artifactDir: string;
   app: INestApplication;
+  /** An admin key of the default tenant (http() sends it unless told otherwise). */
+  adminKey: string;
   /** What executors need to reach this API and to sign job tokens it accepts. */
   executorEnv: Record<string, string>;
   close(): Promise<void>;
@@ -29,12 +32,14 @@ export async function startApi(
   const secretKey = env.DANUBE_SECRET_KEY ?? Keyring.generate('test');
   const grpcPort = await freePort();
   const artifactDir = env.ARTIFACT_DIR ?? mkdtempSync(join(tmpdir(), 'danube-artifacts-'));
+  const adminKey = env.DANUBE_ADMIN_KEY ?? newAdminKey();
   const options = loadApiOptions(
     {
       LOG_LEVEL: 'warn',
       GRPC_PORT: String(grpcPort),
       DANUBE_SECRET_KEY: secretKey,
       ARTIFACT_DIR: artifactDir,
+      DANUBE_ADMIN_KEY: adminKey,
       ...env,
     },
     databaseUrl,
@@ -44,11 +49,13 @@ export async function startApi(
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   const grpcAddress = `127.0.0.1:${grpcPort}`;
+  rememberApiKey(url, adminKey);
   return {
     url,
     grpcAddress,
     artifactDir,
     app,
+    adminKey,
     executorEnv: {
       DANUBE_SECRET_KEY: secretKey,
       DANUBE_GRPC_ADDRESS: grpcAddress,
@@ -71,7 +78,10 @@ export async function http<T = any>(
 ): Promise<HttpResult<T>> {
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: withApiKey(
+      url,
+      body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    ),
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();

@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { withApiKey } from './api-keys';
 
 export interface SseEvent {
   id?: string;
@@ -20,7 +21,7 @@ export async function readSse(
   const events: SseEvent[] = [];
   try {
     const response = await fetch(url, {
-      headers: options.lastEventId ? { 'last-event-id': options.lastEventId } : {},
+      headers: withApiKey(url, options.lastEventId ? { 'last-event-id': options.lastEventId } : {}),
       signal: abort.signal,
     });
     if (

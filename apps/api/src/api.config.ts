@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@danube/core';
 import { loadKeyring, type Keyring } from '@danube/secrets';
 import { LOG_LEVELS, type LogLevel } from '@danube/observability';
+import type { ApiAuthOptions } from './auth/api-auth.options';
 
 /** The API's environment, one property per variable; validated at start. */
 export class ApiEnv {
@@ -66,6 +67,15 @@ export class ApiEnv {
   @IsInt({ message: 'ARTIFACT_MAX_BYTES must be a whole number of bytes' })
   @Min(1)
   ARTIFACT_MAX_BYTES = 100 * 1024 * 1024;
+
+  /** API keys on every route but health and metrics; `off` only where nobody else can reach it. */
+  @IsIn(['on', 'off'], { message: 'DANUBE_AUTH must be on or off' })
+  DANUBE_AUTH = 'on';
+
+  /** A key (dnb_live_...) stored at start as an admin key of the default tenant. */
+  @IsOptional()
+  @IsString()
+  DANUBE_ADMIN_KEY?: string;
 }
 
 export interface ApiOptions {
@@ -82,6 +92,7 @@ export interface ApiOptions {
   keyring: Keyring | null;
   artifactDir: string;
   artifactMaxBytes: number;
+  auth: ApiAuthOptions;
 }
 
 export function loadApiOptions(
@@ -107,5 +118,6 @@ export function loadApiOptions(
     keyring: loadKeyring(e.DANUBE_SECRET_KEY),
     artifactDir: e.ARTIFACT_DIR ?? join(process.cwd(), '.danube', 'artifacts'),
     artifactMaxBytes: e.ARTIFACT_MAX_BYTES,
+    auth: { enabled: e.DANUBE_AUTH !== 'off', adminKey: e.DANUBE_ADMIN_KEY ?? null },
   };
 }

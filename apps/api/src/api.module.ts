@@ -4,6 +4,7 @@ import { DanubeMetrics, ObservabilityModule, loggingModule } from '@danube/obser
 import { DagModule, WorkflowRelease } from '@danube/dag';
 import { QueueModule } from '@danube/queue';
 import { ArtifactsModule } from '@danube/artifacts';
+import { AuthModule } from '@danube/auth';
 import { SecretsModule } from '@danube/secrets';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { EventsController } from './events/events.controller';
@@ -14,6 +15,12 @@ import type { ApiOptions } from './api.config';
 import { FleetController } from './fleet/fleet.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { WorkflowsController } from './workflows/workflows.controller';
+import { AdminKeyAtStart } from './auth/admin-key';
+import { API_OPTIONS_AUTH } from './auth/api-auth.options';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { AuditController } from './auth/audit.controller';
+import { TenantsController } from './auth/tenants.controller';
+import { UsageController } from './usage/usage.controller';
 
 /** The REST API (jobs, workflows, topics, executors, secrets, artifacts, health) and the JobService. */
 @Module({})
@@ -38,6 +45,7 @@ export class ApiModule {
         ObservabilityModule.forRoot(metrics),
         SecretsModule.forRoot(options.keyring),
         ArtifactsModule.forRoot({ dir: options.artifactDir, maxBytes: options.artifactMaxBytes }),
+        AuthModule.forRoot({ enabled: options.auth.enabled, guard: true }),
       ],
       controllers: [
         JobsController,
@@ -47,8 +55,16 @@ export class ApiModule {
         EventsController,
         ArtifactsController,
         JobServiceController,
+        ApiKeysController,
+        TenantsController,
+        AuditController,
+        UsageController,
       ],
-      providers: [JobCallerAuth],
+      providers: [
+        JobCallerAuth,
+        { provide: API_OPTIONS_AUTH, useValue: options.auth },
+        AdminKeyAtStart,
+      ],
     };
   }
 }

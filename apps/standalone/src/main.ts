@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApiKeysService, DEFAULT_TENANT } from '@danube/auth';
 import { Keyring } from '@danube/secrets';
 import { Logger } from '@nestjs/common';
 import { migrate, projectRoot, startEmbeddedPostgres, type EmbeddedPostgres } from '@danube/db';
@@ -59,6 +60,12 @@ runMain('danube', async () => {
   closeOnSignals(app, (message) => logger.log(message));
   const port = (app.getHttpServer().address() as { port: number }).port;
   const url = `http://${reachable(apiOptions.host)}:${port}`;
+  const admin = apiOptions.auth.enabled
+    ? await localAdminKey(app.get(ApiKeysService), dataRoot)
+    : null;
+  // Shown once, when made; later starts point to the file.
+  const bearer = admin?.created ? admin.key : `$(cat ${admin?.file})`;
+  const auth = admin ? ` -H "authorization: Bearer ${bearer}"` : '';
 
   process.stdout.write(
     [
@@ -66,11 +73,20 @@ runMain('danube', async () => {
       `Danube is up: API ${url}  (OpenAPI: ${url}/docs)  JobService (gRPC): ${reachable(apiOptions.host)}:${apiOptions.grpcPort}`,
       `Database: ${embedded ? `embedded Postgres on port ${embedded.port}` : 'DATABASE_URL'}`,
       '',
+      ...(admin === null
+        ? ['Auth is off (DANUBE_AUTH=off): the API takes requests without a key.', '']
+        : admin.created
+          ? [
+              `Admin API key (shown this once; kept in ${admin.file}, which the CLI reads):`,
+              `  ${admin.key}`,
+              '',
+            ]
+          : [`Admin API key: in ${admin.file} (the CLI reads it from there)`, '']),
       'Run a job:',
-      `  curl -s -X POST ${url}/v1/jobs -H 'content-type: application/json' \\`,
+      `  curl -s -X POST ${url}/v1/jobs${auth} -H 'content-type: application/json' \\`,
       `       -d '{"topic":"default","command":["sh","-c","echo hello; sleep 1; echo done"]}'`,
-      `  curl -s ${url}/v1/jobs/<id>         # status, attempts, result`,
-      `  curl -s ${url}/v1/jobs/<id>/logs    # its output`,
+      `  curl -s ${url}/v1/jobs/<id>${auth}         # status, attempts, result`,
+      `  curl -s ${url}/v1/jobs/<id>/logs${auth}    # its output`,
       '',
     ].join('\n'),
   );
@@ -89,9 +105,9 @@ runMain('danube', async () => {
       Date.now() < deadline
     ) {
       await new Promise((r) => setTimeout(r, 100));
-      current = await jobs.get(job.id);
+      current = await jobs.get(DEFAULT_TENANT, job.id);
     }
-    const { lines } = await jobs.logs(job.id, '0', 10);
+    const { lines } = await jobs.logs(DEFAULT_TENANT, job.id, '0', 10);
     logger.log(
       `first job ${job.id}: ${current.status}; it printed: ${lines.map((l) => l.line).join(' | ')}`,
     );
@@ -109,6 +125,29 @@ function localSecretKey(dataRoot: string): string {
     writeFileSync(file, `${Keyring.generate()}\n`, { mode: 0o600, flag: 'wx' });
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * The laptop's admin key: made at the first start (or when its file is gone or the key no
+ * longer works), kept in .danube/admin-key (mode 0600) where the CLI finds it.
+ */
+async function localAdminKey(
+  keys: ApiKeysService,
+  dataRoot: string,
+): Promise<{ key: string; file: string; created: boolean }> {
+  const file = join(dataRoot, 'admin-key');
+  if (existsSync(file)) {
+    const key = readFileSync(file, 'utf8').trim();
+    if (await keys.authenticate(key)) return { key, file, created: false };
+  }
+  const { key } = await keys.create(
+    { tenant: DEFAULT_TENANT, name: 'local admin (npm start)', role: 'admin', expiresAt: null },
+    null,
+  );
+  mkdirSync(dataRoot, { recursive: true });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { key, file, created: true };
 }
 
 /** An address to reach a server listening on `host` from this machine. */

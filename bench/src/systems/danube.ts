@@ -26,6 +26,7 @@ import { percentiles } from '../stats';
 import type { Pool } from 'pg';
 import { loadApiOptions } from '../../../apps/api/src/api.config';
 import { ApiModule } from '../../../apps/api/src/api.module';
+import { generateApiKey } from '../../../libs/auth/src';
 import { createApiApp } from '../../../apps/api/src/create-api-app';
 import type { BenchSystem, DrainResult, FleetSystem } from './system';
 
@@ -164,7 +165,12 @@ export const danube: BenchSystem = {
 export const danubeHttp: Pick<BenchSystem, 'enqueue'> = {
   async enqueue(databaseUrl, { jobs, batchSize }): Promise<DrainResult> {
     await migrate({ databaseUrl });
-    const options = loadApiOptions({ LOG_LEVEL: 'warn', API_BODY_LIMIT: '50mb' }, databaseUrl);
+    // With a key, as clients send them: authentication is on the measured path.
+    const adminKey = generateApiKey();
+    const options = loadApiOptions(
+      { LOG_LEVEL: 'warn', API_BODY_LIMIT: '50mb', DANUBE_ADMIN_KEY: adminKey },
+      databaseUrl,
+    );
     const app = await createApiApp(ApiModule.forRoot(options), options);
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as { port: number };
@@ -173,7 +179,7 @@ export const danubeHttp: Pick<BenchSystem, 'enqueue'> = {
       const n = Math.min(batchSize, jobs - done);
       const response = await fetch(`http://127.0.0.1:${port}/v1/jobs/batch`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
         body: JSON.stringify({
           jobs: Array.from({ length: n }, () => ({ topic: TOPIC, command: ['true'] })),
         }),

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { withApiKey } from '../../../test/support/api-keys';
 
 /** One request the fuzzer sends. */
 export interface RestCase {
@@ -207,7 +208,7 @@ export async function sendCases(
       try {
         const response = await fetch(`${apiUrl}${c.path}`, {
           method: c.method,
-          headers: c.headers,
+          headers: withApiKey(apiUrl, c.headers),
           body: c.body,
           signal: AbortSignal.timeout(10_000),
         });

@@ -21,6 +21,11 @@ beforeAll(async () => {
     new FilesystemArtifactStore(dir),
     { maxBytes: 1024 },
   );
+  // Artifacts are read through their job's tenant: jobs 1 and 2 belong to 'default'.
+  await db.pool.query(`
+    INSERT INTO danube.jobs (id, tenant, topic, task_class, max_attempts, timeout_seconds, spec)
+    OVERRIDING SYSTEM VALUE
+    VALUES (1, 'default', 't', 'cpu_short', 1, 60, '{}'), (2, 'default', 't', 'cpu_short', 1, 60, '{}')`);
 });
 afterAll(async () => {
   await db.drop();
@@ -64,8 +69,11 @@ it('stores an upload, lists it under its job and reads it back byte for byte', a
     size: 1000,
     sha256,
   });
-  expect((await artifacts.list('1')).map((a) => a.id)).toEqual([stored.id]);
-  const { artifact, content } = await artifacts.open(stored.id);
+  expect((await artifacts.list('default', '1')).map((a) => a.id)).toEqual([stored.id]);
+  // Another tenant sees neither the list nor the file.
+  expect(await artifacts.list('other', '1')).toEqual([]);
+  await expect(artifacts.open('other', stored.id)).rejects.toMatchObject({ code: 'not_found' });
+  const { artifact, content } = await artifacts.open('default', stored.id);
   expect(artifact.sha256).toBe(sha256);
   expect((await buffer(content)).equals(bytes)).toBe(true);
 });
@@ -80,7 +88,9 @@ it('replaces the file when the same attempt uploads the same path again', async 
     chunks(Buffer.from('two')),
   );
   expect(second.id).toBe(first.id);
-  expect((await buffer((await artifacts.open(first.id)).content)).toString()).toBe('two');
+  expect((await buffer((await artifacts.open('default', first.id)).content)).toString()).toBe(
+    'two',
+  );
   expect(filesOnDisk().filter((f) => !f.includes('.partial'))).toHaveLength(2);
 });
 
@@ -91,7 +101,7 @@ describe('refused uploads leave nothing behind', () => {
   });
   afterEach(async () => {
     expect(filesOnDisk()).toEqual(before);
-    expect((await artifacts.list('2')).length).toBe(0);
+    expect((await artifacts.list('default', '2')).length).toBe(0);
   });
 
   it.each([
@@ -160,7 +170,7 @@ describe('refused uploads leave nothing behind', () => {
 });
 
 it('says which artifact does not exist', async () => {
-  await expect(artifacts.open('999999')).rejects.toMatchObject({
+  await expect(artifacts.open('default', '999999')).rejects.toMatchObject({
     code: 'not_found',
     message: 'artifact 999999 does not exist',
   });

@@ -53,13 +53,16 @@ export class ArtifactsRepository extends Repository {
     return { artifact: toArtifact(row), replacedKey: row.replaced_key };
   }
 
-  async listForJob(jobId: string): Promise<Artifact[]> {
-    const { rows } = await this.db.query<ArtifactRow>(sql.LIST_JOB_ARTIFACTS, [jobId]);
+  async listForJob(tenant: string, jobId: string): Promise<Artifact[]> {
+    const { rows } = await this.db.query<ArtifactRow>(sql.LIST_JOB_ARTIFACTS, [jobId, tenant]);
     return rows.map(toArtifact);
   }
 
-  async findById(id: string): Promise<{ artifact: Artifact; storageKey: string } | null> {
-    const { rows } = await this.db.query<ArtifactRow>(sql.SELECT_ARTIFACT, [id]);
+  async findById(
+    tenant: string,
+    id: string,
+  ): Promise<{ artifact: Artifact; storageKey: string } | null> {
+    const { rows } = await this.db.query<ArtifactRow>(sql.SELECT_ARTIFACT, [id, tenant]);
     const row = rows[0];
     return row ? { artifact: toArtifact(row), storageKey: row.storage_key } : null;
   }

@@ -117,13 +117,14 @@ export class ArtifactsService {
     }
   }
 
-  list(jobId: string): Promise<Artifact[]> {
-    return this.artifacts.listForJob(jobId);
+  /** The artifacts of a job of `tenant`. */
+  list(tenant: string, jobId: string): Promise<Artifact[]> {
+    return this.artifacts.listForJob(tenant, jobId);
   }
 
-  /** An artifact's metadata and a stream of its bytes. */
-  async open(id: string): Promise<{ artifact: Artifact; content: Readable }> {
-    const found = await this.artifacts.findById(id);
+  /** An artifact of one of `tenant`'s jobs: its metadata and a stream of its bytes. */
+  async open(tenant: string, id: string): Promise<{ artifact: Artifact; content: Readable }> {
+    const found = await this.artifacts.findById(tenant, id);
     if (!found) throw new NotFoundError('artifact', id);
     return { artifact: found.artifact, content: this.store.read(found.storageKey) };
   }

@@ -16,8 +16,13 @@ export const UPSERT_ARTIFACT = `
     storage_key = EXCLUDED.storage_key, created_at = now()
   RETURNING ${ARTIFACT_COLUMNS}, (SELECT storage_key FROM previous) AS replaced_key`;
 
+/** Reads name the tenant ($2) whose job the artifact must belong to. */
 export const LIST_JOB_ARTIFACTS = `
   SELECT ${ARTIFACT_COLUMNS} FROM danube.artifacts a
-  WHERE a.job_id = $1 ORDER BY a.attempt, a.path`;
+  WHERE a.job_id = $1 AND EXISTS (SELECT 1 FROM danube.jobs j WHERE j.id = $1 AND j.tenant = $2)
+  ORDER BY a.attempt, a.path`;
 
-export const SELECT_ARTIFACT = `SELECT ${ARTIFACT_COLUMNS} FROM danube.artifacts a WHERE a.id = $1`;
+export const SELECT_ARTIFACT = `
+  SELECT ${ARTIFACT_COLUMNS} FROM danube.artifacts a
+  JOIN danube.jobs j ON j.id = a.job_id AND j.tenant = $2
+  WHERE a.id = $1`;

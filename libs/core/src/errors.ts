@@ -11,6 +11,7 @@ export type DanubeErrorCode =
   | 'unauthenticated'
   | 'permission_denied'
   | 'failed_precondition'
+  | 'resource_exhausted'
   | 'unavailable';
 
 export class DanubeError extends Error {

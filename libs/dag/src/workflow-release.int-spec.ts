@@ -59,7 +59,7 @@ it('50 parents ending in 50 concurrent transactions release their child exactly 
         .map((n) => endParent(n.jobId, workflow.id, 'succeeded')),
     );
     expect(results.filter((r) => r.queuedTopics.length > 0)).toHaveLength(1);
-    const { nodes: after } = await workflows.get(workflow.id);
+    const { nodes: after } = await workflows.get('default', workflow.id);
     const child = after.find((n) => n.name === 'child')!;
     expect(child.status).toBe('queued');
     const { rows } = await db.pool.query(
@@ -81,7 +81,7 @@ it('a failure skips every descendant, transitively, with the failed ancestor nam
     ],
   });
   await endParent(nodes[0]!.jobId, workflow.id, 'failed');
-  const { workflow: after, nodes: ended } = await workflows.get(workflow.id);
+  const { workflow: after, nodes: ended } = await workflows.get('default', workflow.id);
   expect(ended.map((n) => [n.name, n.status, n.skipReason])).toEqual([
     ['a', 'failed', null],
     ['b', 'skipped', 'upstream node "a" failed'],

@@ -66,15 +66,21 @@ export class WorkflowsRepository extends Repository {
   }
 
   /** The workflow; `forUpdate` locks its row for the transaction. */
-  async findById(id: string, { forUpdate = false } = {}): Promise<Workflow | null> {
+  /** `tenant` null: any tenant's (the server's own reads only). */
+  async findById(
+    tenant: string | null,
+    id: string,
+    { forUpdate = false } = {},
+  ): Promise<Workflow | null> {
     const { rows } = await this.db.query<WorkflowRow>(
       forUpdate ? `${sql.SELECT_WORKFLOW} FOR UPDATE` : sql.SELECT_WORKFLOW,
-      [id],
+      [id, tenant],
     );
     return rows[0] ? toWorkflow(rows[0]) : null;
   }
 
   async list(filter: {
+    tenant: string;
     status?: WorkflowStatus;
     before?: string;
     limit: number;
@@ -83,6 +89,7 @@ export class WorkflowsRepository extends Repository {
       filter.status ?? null,
       filter.before ?? null,
       filter.limit,
+      filter.tenant,
     ]);
     return rows.map(toWorkflow);
   }
@@ -123,8 +130,8 @@ export class WorkflowsRepository extends Repository {
   }
 
   /** running -> cancelled; false when the workflow is not running. */
-  async cancel(id: string): Promise<boolean> {
-    const { rows } = await this.db.query(sql.CANCEL_WORKFLOW, [id]);
+  async cancel(tenant: string, id: string): Promise<boolean> {
+    const { rows } = await this.db.query(sql.CANCEL_WORKFLOW, [id, tenant]);
     return rows.length > 0;
   }
 

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { TenantsService } from '@danube/auth';
 import { DanubeError, NotFoundError, validateGraph } from '@danube/core';
 import { InjectPool, withTransaction } from '@danube/db';
 import { CANCEL_CHANNEL, JOBS_CHANNEL, JobsService, Notifier } from '@danube/queue';
@@ -25,6 +26,7 @@ export class WorkflowsService {
     private readonly jobs: JobsService,
     private readonly notifier: Notifier,
     @Inject(DAG_OPTIONS) private readonly options: DagOptions,
+    @Optional() private readonly tenants: TenantsService | null = null,
   ) {}
 
   /**
@@ -53,10 +55,12 @@ export class WorkflowsService {
       };
     });
 
+    const tenant = workflow.tenant ?? 'default';
     const id = await withTransaction(this.pool, async (client) => {
+      await this.tenants?.admit(client, rows, (i) => `nodes[${i}].`);
       const workflows = WorkflowsRepository.on(client);
       const workflowId = await workflows.insertWorkflow(
-        workflow.tenant ?? 'default',
+        tenant,
         workflow.name,
         workflow.labels ?? {},
         workflow.nodes.length,
@@ -78,16 +82,18 @@ export class WorkflowsService {
       JOBS_CHANNEL,
       new Set(rows.filter((r) => r.status === 'queued').map((r) => r.topic)),
     );
-    return this.get(id);
+    return this.get(tenant, id);
   }
 
-  async get(id: string): Promise<{ workflow: Workflow; nodes: WorkflowNode[] }> {
-    const workflow = await this.workflows.findById(id);
+  /** A workflow of `tenant`: NotFoundError also when another tenant has one with that id. */
+  async get(tenant: string, id: string): Promise<{ workflow: Workflow; nodes: WorkflowNode[] }> {
+    const workflow = await this.workflows.findById(tenant, id);
     if (!workflow) throw new NotFoundError('workflow', id);
     return { workflow, nodes: await this.workflows.nodes(id) };
   }
 
   async list(filter: {
+    tenant: string;
     status?: WorkflowStatus;
     before?: string;
     limit: number;
@@ -97,9 +103,10 @@ export class WorkflowsService {
 
   /** Nodes and edges (by node name) with their states, for drawing. */
   async graph(
+    tenant: string,
     id: string,
   ): Promise<{ workflow: Workflow; nodes: WorkflowNode[]; edges: { from: string; to: string }[] }> {
-    const { workflow, nodes } = await this.get(id);
+    const { workflow, nodes } = await this.get(tenant, id);
     const names = new Map(nodes.map((n) => [n.jobId, n.name]));
     const edges = await this.workflows.edges(id);
     return {
@@ -110,10 +117,10 @@ export class WorkflowsService {
   }
 
   /** Stops running nodes and skips those that have not started. */
-  async cancel(id: string): Promise<{ workflow: Workflow; nodes: WorkflowNode[] }> {
+  async cancel(tenant: string, id: string): Promise<{ workflow: Workflow; nodes: WorkflowNode[] }> {
     const result = await withTransaction(this.pool, async (client) => {
       const workflows = WorkflowsRepository.on(client);
-      if (!(await workflows.cancel(id))) return null;
+      if (!(await workflows.cancel(tenant, id))) return null;
       const skipped = await workflows.skipWaitingNodes(id);
       const stopping = await workflows.requestCancelOfRunningNodes(id);
       await this.release.afterTerminal(
@@ -128,34 +135,34 @@ export class WorkflowsService {
       return { stopping };
     });
     if (!result) {
-      const current = await this.get(id);
+      const current = await this.get(tenant, id);
       throw new DanubeError(
         'invalid_transition',
         `workflow ${id} is ${current.workflow.status}; only a running workflow can be cancelled`,
       );
     }
     if (result.stopping.length > 0) this.notifier.notify(CANCEL_CHANNEL, result.stopping);
-    return this.get(id);
+    return this.get(tenant, id);
   }
 
   /** Runs a failed or cancelled workflow's unsuccessful nodes again; succeeded nodes keep their results. */
-  async retry(id: string): Promise<{ workflow: Workflow; nodes: WorkflowNode[] }> {
+  async retry(tenant: string, id: string): Promise<{ workflow: Workflow; nodes: WorkflowNode[] }> {
     const topics = await withTransaction(this.pool, async (client) => {
       const workflows = WorkflowsRepository.on(client);
-      const current = await workflows.findById(id, { forUpdate: true });
+      const current = await workflows.findById(tenant, id, { forUpdate: true });
       if (!current || !['failed', 'cancelled'].includes(current.status)) return null;
       const rerun = await workflows.rerunUnsuccessfulNodes(id);
       await workflows.restart(id, rerun.length);
       return new Set(rerun.filter((r) => r.status === 'queued').map((r) => r.topic));
     });
     if (!topics) {
-      const current = await this.get(id);
+      const current = await this.get(tenant, id);
       throw new DanubeError(
         'invalid_transition',
         `workflow ${id} is ${current.workflow.status}; only a failed or cancelled workflow can be retried`,
       );
     }
     this.notifier.notify(JOBS_CHANNEL, topics);
-    return this.get(id);
+    return this.get(tenant, id);
   }
 }

@@ -86,11 +86,15 @@ export const COUNT_ENDED_NODES = `
   FROM unnest($1::bigint[], $2::integer[], $3::integer[]) AS u(id, ended, failed)
   WHERE w.id = u.id`;
 
-export const SELECT_WORKFLOW = `SELECT ${WORKFLOW_COLUMNS} FROM danube.workflows w WHERE w.id = $1`;
+/** $2: the tenant whose workflow it must be; NULL only for the server's own reads. */
+export const SELECT_WORKFLOW = `
+  SELECT ${WORKFLOW_COLUMNS} FROM danube.workflows w
+  WHERE w.id = $1 AND ($2::text IS NULL OR w.tenant = $2)`;
 
 export const LIST_WORKFLOWS = `
   SELECT ${WORKFLOW_COLUMNS} FROM danube.workflows w
-  WHERE ($1::danube.workflow_status IS NULL OR w.status = $1)
+  WHERE w.tenant = $4
+    AND ($1::danube.workflow_status IS NULL OR w.status = $1)
     AND ($2::bigint IS NULL OR w.id < $2)
   ORDER BY w.id DESC
   LIMIT $3`;
@@ -114,7 +118,7 @@ export const PARENT_RESULTS = `
 /** Cancel: a running workflow becomes cancelled; its nodes that have not started are skipped. */
 export const CANCEL_WORKFLOW = `
   UPDATE danube.workflows w SET status = 'cancelled'
-  WHERE w.id = $1 AND w.status = 'running'
+  WHERE w.id = $1 AND w.tenant = $2 AND w.status = 'running'
   RETURNING ${WORKFLOW_COLUMNS}`;
 
 export const SKIP_WAITING_NODES = `

@@ -81,7 +81,7 @@ it('writes a start and an end that meet in one batch as the end alone: claimed -
     'job_started',
     'job_succeeded from claimed',
   ]);
-  expect(await jobs.executions(job!.id)).toHaveLength(1);
+  expect(await jobs.executions('default', job!.id)).toHaveLength(1);
 });
 
 it('answers false for an end whose lease was taken over, and writes nothing of it', async () => {
@@ -102,10 +102,10 @@ it('answers false for an end whose lease was taken over, and writes nothing of i
     loggedAt: new Date(),
   });
   await w.drain();
-  expect((await jobs.findById(job!.id))!.status).toBe('queued');
+  expect((await jobs.findById(null, job!.id))!.status).toBe('queued');
   // Only the reaper's record of the lost attempt, and not the late line.
-  expect((await jobs.executions(job!.id)).map((e) => e.outcome)).toEqual(['failed']);
-  expect(await jobs.logLines(job!.id, '0', 10)).toEqual([]);
+  expect((await jobs.executions('default', job!.id)).map((e) => e.outcome)).toEqual(['failed']);
+  expect(await jobs.logLines('default', job!.id, '0', 10)).toEqual([]);
 });
 
 it('retries a write that failed on a database error until it is written, once', async () => {
@@ -135,9 +135,9 @@ it('retries a write that failed on a database error until it is written, once', 
   await admin.end();
   await unlock();
   expect(await finish).toBe(true);
-  expect((await jobs.findById(job!.id))!.status).toBe('succeeded');
-  expect(await jobs.executions(job!.id)).toHaveLength(1);
-  expect((await jobs.logLines(job!.id, '0', 10)).map((l) => l.line)).toEqual(['hello']);
+  expect((await jobs.findById(null, job!.id))!.status).toBe('succeeded');
+  expect(await jobs.executions('default', job!.id)).toHaveLength(1);
+  expect((await jobs.logLines('default', job!.id, '0', 10)).map((l) => l.line)).toEqual(['hello']);
 });
 
 it('after a lock timeout, writes the other rows and comes back to the locked one when it is free', async () => {
@@ -147,8 +147,8 @@ it('after a lock timeout, writes the other rows and comes back to the locked one
   const finishA = w.finish(succeededAttempt(a!));
   const finishB = w.finish(succeededAttempt(b!));
   expect(await finishB).toBe(true);
-  expect((await jobs.findById(a!.id))!.status).toBe('claimed');
+  expect((await jobs.findById(null, a!.id))!.status).toBe('claimed');
   await unlock();
   expect(await finishA).toBe(true);
-  expect((await jobs.findById(a!.id))!.status).toBe('succeeded');
+  expect((await jobs.findById(null, a!.id))!.status).toBe('succeeded');
 });

@@ -66,7 +66,9 @@ export class JobEnvironment {
         'the job maps secrets into its env (secretEnv) but this executor has no DANUBE_SECRET_KEY to decrypt them',
       );
     }
-    const values = await this.options.secrets.reveal([...new Set(mapping.map(([, name]) => name))]);
+    const values = await this.options.secrets.reveal(job.tenant, [
+      ...new Set(mapping.map(([, name]) => name)),
+    ]);
     for (const [variable, name] of mapping) {
       const value = values.get(name);
       if (value === undefined) {

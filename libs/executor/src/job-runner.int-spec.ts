@@ -115,7 +115,7 @@ it('an attempt left behind that the runtime cannot re-attach to is recorded as i
   // As a claim of a job whose lease expired while its attempt ran elsewhere.
   job.runtimeRef = 'test:gone';
   await runner(job, new TestRuntime(), writer()).run();
-  const [execution] = await jobs.executions(job.id);
+  const [execution] = await jobs.executions('default', job.id);
   expect(execution).toMatchObject({
     attempt: 1,
     executorId: 'e1',
@@ -123,7 +123,7 @@ it('an attempt left behind that the runtime cannot re-attach to is recorded as i
     errorCategory: 'infra',
     message: expect.stringMatching(/left behind .* cannot re-attach/),
   });
-  expect(await jobs.findById(job.id)).toMatchObject({ status: 'queued', runtimeRef: null });
+  expect(await jobs.findById(null, job.id)).toMatchObject({ status: 'queued', runtimeRef: null });
 });
 
 it('at shutdown an attempt that runs on without the executor is handed over, not recorded or cleaned up', async () => {
@@ -138,13 +138,13 @@ it('at shutdown an attempt that runs on without the executor is handed over, not
   expect(runtime.handles[0]!.stops).toEqual(['shutdown']);
   expect(runtime.handles[0]!.cleanedUp).toBe(false);
   // Back in the queue with its ref, for the next executor to adopt; no record yet.
-  expect(await jobs.findById(job.id)).toMatchObject({
+  expect(await jobs.findById(null, job.id)).toMatchObject({
     status: 'queued',
     runtimeRef: `test:${job.id}-1`,
     leaseOwner: null,
     attempts: 1,
   });
-  expect(await jobs.executions(job.id)).toEqual([]);
+  expect(await jobs.executions('default', job.id)).toEqual([]);
 });
 
 it('an attempt that ends is recorded, and what it left behind is cleaned up after the record', async () => {
@@ -156,7 +156,10 @@ it('an attempt that ends is recorded, and what it left behind is cleaned up afte
   runtime.handles[0]!.end({ kind: 'succeeded', exitCode: 0, result: { rows: 3 } });
   await running;
   expect(runtime.handles[0]!.cleanedUp).toBe(true);
-  expect(await jobs.findById(job.id)).toMatchObject({ status: 'succeeded', result: { rows: 3 } });
+  expect(await jobs.findById(null, job.id)).toMatchObject({
+    status: 'succeeded',
+    result: { rows: 3 },
+  });
 });
 
 it('an attempt that cannot start is recorded: permanent for a spec the runtime refuses, infra otherwise', async () => {
@@ -166,14 +169,14 @@ it('an attempt that cannot start is recorded: permanent for a spec the runtime r
     new TestRuntime({ startFails: new JobSpecError('no image given') }),
     writer(),
   ).run();
-  expect(await jobs.findById(refused.id)).toMatchObject({
+  expect(await jobs.findById(null, refused.id)).toMatchObject({
     status: 'failed',
     error: { category: 'permanent', message: 'could not start the attempt: no image given' },
   });
 
   const broken = await claimedJob();
   await runner(broken, new TestRuntime({ startFails: new Error('disk full') }), writer()).run();
-  expect(await jobs.findById(broken.id)).toMatchObject({
+  expect(await jobs.findById(null, broken.id)).toMatchObject({
     status: 'queued',
     error: { category: 'infra', message: 'could not start the attempt: disk full' },
   });

@@ -4,3 +4,4 @@ export * from './health/readiness-checks';
 export * from './logging';
 export * from './metrics';
 export * from './observability.module';
+export * from './public-route';

@@ -2,9 +2,14 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DanubeMetrics } from './metrics';
+import { PublicRoute } from './public-route';
 
-/** GET /metrics in the Prometheus text format. */
+/**
+ * GET /metrics in the Prometheus text format. Open without a key, like the health checks:
+ * serve it on an internal network only (README "Security").
+ */
 @ApiExcludeController()
+@PublicRoute()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: DanubeMetrics) {}

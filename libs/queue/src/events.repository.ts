@@ -21,7 +21,7 @@ export interface EventRow {
 export class EventsRepository extends Repository {
   async read(
     after: { tx: string; seq: string },
-    filter: { topic?: string; jobId?: string; workflowId?: string },
+    filter: { tenant: string; topic?: string; jobId?: string; workflowId?: string },
     limit: number,
   ): Promise<EventRow[]> {
     const { rows } = await this.db.query<EventRow>(READ_EVENTS, [
@@ -31,6 +31,7 @@ export class EventsRepository extends Repository {
       filter.jobId ?? null,
       filter.workflowId ?? null,
       limit,
+      filter.tenant,
     ]);
     return rows;
   }

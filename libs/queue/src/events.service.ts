@@ -16,6 +16,8 @@ export interface DanubeEvent {
 }
 
 export interface EventFilter {
+  /** Only this tenant's events: every reader is scoped to its own. */
+  tenant: string;
   topic?: string;
   jobId?: string;
   workflowId?: string;

@@ -12,6 +12,7 @@ export const READ_EVENTS = `
     FROM danube.events e
     WHERE (e.tx, e.seq) > ($1::xid8, $2::bigint)
       AND e.tx < (SELECT xmin FROM horizon)
+      AND e.tenant = $7
       AND ($3::text IS NULL OR e.topic = $3)
       AND ($4::bigint IS NULL OR e.job_id = $4)
       AND ($5::bigint IS NULL OR e.workflow_id = $5)

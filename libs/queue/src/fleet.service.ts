@@ -4,7 +4,7 @@ import { ExecutorsRepository, type ExecutorRecord } from './executors.repository
 import { JobsRepository } from './jobs.repository';
 
 /** How long a heartbeat may be missing before an executor is called lost. */
-const LOST_AFTER_MS = 60_000;
+export const LOST_AFTER_MS = 60_000;
 
 /** The fleet as users see it: topics with their job counts, and the executors serving them. */
 @Injectable()
@@ -14,9 +14,12 @@ export class FleetService {
     private readonly executors: ExecutorsRepository,
   ) {}
 
-  async topics(): Promise<{ topic: string; counts: Partial<Record<JobStatus, number>> }[]> {
+  /** The topics `tenant` has jobs on, with its job counts. */
+  async topics(
+    tenant: string,
+  ): Promise<{ topic: string; counts: Partial<Record<JobStatus, number>> }[]> {
     const byTopic = new Map<string, Partial<Record<JobStatus, number>>>();
-    for (const { topic, status, count } of await this.jobs.countByTopic()) {
+    for (const { topic, status, count } of await this.jobs.countByTopic(tenant)) {
       const counts = byTopic.get(topic) ?? {};
       counts[status] = count;
       byTopic.set(topic, counts);

@@ -16,3 +16,5 @@ export * from './step-waiter';
 export * from './steps.repository';
 export * from './steps.service';
 export * from './terminal-hook';
+export * from './job-why.service';
+export * from './usage.service';

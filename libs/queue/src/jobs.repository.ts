@@ -28,12 +28,14 @@ export class JobsRepository extends Repository {
     return rows.map(toJob);
   }
 
-  async findById(id: string): Promise<Job | null> {
-    const { rows } = await this.db.query<JobRow>(sql.SELECT_JOB, [id]);
+  /** `tenant` null: any tenant's (the server's own reads only; see SELECT_JOB). */
+  async findById(tenant: string | null, id: string): Promise<Job | null> {
+    const { rows } = await this.db.query<JobRow>(sql.SELECT_JOB, [id, tenant]);
     return rows[0] ? toJob(rows[0]) : null;
   }
 
   async list(filter: {
+    tenant: string;
     topic?: string;
     status?: JobStatus;
     before?: string;
@@ -44,29 +46,31 @@ export class JobsRepository extends Repository {
       filter.status ?? null,
       filter.before ?? null,
       filter.limit,
+      filter.tenant,
     ]);
     return rows.map(toJob);
   }
 
   /** Cancels a job that has not started, or asks its lease holder to; null if not cancellable. */
-  async cancel(id: string): Promise<Job | null> {
+  async cancel(tenant: string, id: string): Promise<Job | null> {
     const { rows } = await this.db.query<JobRow>(sql.CANCEL_JOB, [
       id,
       CANCEL_AT_ONCE,
       CANCEL_BY_REQUEST,
+      tenant,
     ]);
     return rows[0] ? toJob(rows[0]) : null;
   }
 
   /** Queues a failed, timed-out, cancelled or skipped job again; null if not retryable. */
-  async retry(id: string): Promise<Job | null> {
+  async retry(tenant: string, id: string): Promise<Job | null> {
     const retryable = fromStatuses('queued').filter((s) => !LEASED_STATUSES.includes(s));
-    const { rows } = await this.db.query<JobRow>(sql.RETRY_JOB, [id, retryable]);
+    const { rows } = await this.db.query<JobRow>(sql.RETRY_JOB, [id, retryable, tenant]);
     return rows[0] ? toJob(rows[0]) : null;
   }
 
-  async executions(jobId: string): Promise<Execution[]> {
-    const { rows } = await this.db.query(sql.SELECT_EXECUTIONS, [jobId]);
+  async executions(tenant: string, jobId: string): Promise<Execution[]> {
+    const { rows } = await this.db.query(sql.SELECT_EXECUTIONS, [jobId, tenant]);
     return rows.map((r) => ({
       jobId: r.job_id,
       attempt: r.attempt,
@@ -83,8 +87,13 @@ export class JobsRepository extends Repository {
     }));
   }
 
-  async logLines(jobId: string, afterId: string, limit: number): Promise<StoredLogLine[]> {
-    const { rows } = await this.db.query(sql.SELECT_LOG_LINES, [jobId, afterId, limit]);
+  async logLines(
+    tenant: string,
+    jobId: string,
+    afterId: string,
+    limit: number,
+  ): Promise<StoredLogLine[]> {
+    const { rows } = await this.db.query(sql.SELECT_LOG_LINES, [jobId, afterId, limit, tenant]);
     return rows.map((r) => ({
       id: r.id,
       attempt: r.attempt,
@@ -110,8 +119,10 @@ export class JobsRepository extends Repository {
     return rowCount === 1;
   }
 
-  async countByTopic(): Promise<{ topic: string; status: JobStatus; count: number }[]> {
-    const { rows } = await this.db.query(sql.COUNT_BY_TOPIC);
+  async countByTopic(
+    tenant: string,
+  ): Promise<{ topic: string; status: JobStatus; count: number }[]> {
+    const { rows } = await this.db.query(sql.COUNT_BY_TOPIC, [tenant]);
     return rows;
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPool, withTransaction } from '@danube/db';
+import { TenantsService } from '@danube/auth';
 import { DanubeMetrics } from '@danube/observability';
 import type { Pool } from 'pg';
 import {
@@ -59,6 +60,7 @@ export class JobsService {
     @Inject(QUEUE_OPTIONS) private readonly options: QueueOptions,
     @Optional() @Inject(TERMINAL_HOOK) private readonly terminalHook: TerminalHook | null = null,
     @Optional() @Inject(DanubeMetrics) private readonly metrics: DanubeMetrics | null = null,
+    @Optional() private readonly tenants: TenantsService | null = null,
   ) {}
 
   async enqueue(job: NewJob): Promise<EnqueueResult> {
@@ -80,7 +82,7 @@ export class JobsService {
     const inserts = newJobs.map((job, i) =>
       this.prepare(job, fieldPrefix ? `${fieldPrefix}[${i}].` : ''),
     );
-    const inserted = inserts.length > 0 ? await this.jobs.insert(inserts) : [];
+    const inserted = inserts.length > 0 ? await this.store(inserts, fieldPrefix) : [];
 
     const results = this.matchInserted(inserts, inserted);
     const missing = results.flatMap((r, i) => (r ? [] : [i]));
@@ -119,13 +121,32 @@ export class JobsService {
     }
   }
 
-  async get(id: string): Promise<Job> {
-    const job = await this.jobs.findById(id);
+  /**
+   * Admits the jobs against their tenants' limits (TenantsService.admit) and stores them,
+   * in one transaction when a tenant's queued-jobs cap must hold while they are stored.
+   */
+  private async store(inserts: JobInsert[], fieldPrefix: string): Promise<Job[]> {
+    const field = (i: number) => (fieldPrefix ? `${fieldPrefix}[${i}].` : '');
+    if (!this.tenants) return this.jobs.insert(inserts);
+    return withTransaction(this.pool, async (client) => {
+      await this.tenants!.admit(client, inserts, field);
+      return JobsRepository.on(client).insert(inserts);
+    });
+  }
+
+  /**
+   * A job of `tenant`; NotFoundError when there is none, also when another tenant has one
+   * with that id. `tenant` null reads any tenant's: for the server's own use only (the
+   * JobService, which found the job by its token).
+   */
+  async get(tenant: string | null, id: string): Promise<Job> {
+    const job = await this.jobs.findById(tenant, id);
     if (!job) throw new NotFoundError('job', id);
     return job;
   }
 
   list(filter: {
+    tenant: string;
     topic?: string;
     status?: JobStatus;
     before?: string;
@@ -135,9 +156,9 @@ export class JobsService {
   }
 
   /** Cancels a job that has not started; asks the executor running it to stop it. */
-  async cancel(id: string): Promise<Job> {
+  async cancel(tenant: string, id: string): Promise<Job> {
     const { job, queuedTopics } = await withTransaction(this.pool, async (client) => {
-      const job = await JobsRepository.on(client).cancel(id);
+      const job = await JobsRepository.on(client).cancel(tenant, id);
       if (job?.status === 'cancelled' && job.workflowId !== null && this.terminalHook) {
         const { queuedTopics } = await this.terminalHook.afterTerminal(client, [job]);
         return { job, queuedTopics };
@@ -145,7 +166,7 @@ export class JobsService {
       return { job, queuedTopics: [] };
     });
     if (!job) {
-      const current = await this.get(id);
+      const current = await this.get(tenant, id);
       throw new InvalidTransitionError(id, current.status, 'cancelled');
     }
     if (!isTerminal(job.status)) this.notifier.notify(CANCEL_CHANNEL, [job.id]);
@@ -154,16 +175,16 @@ export class JobsService {
   }
 
   /** Queues a failed, timed-out, cancelled or skipped job again with a fresh set of attempts. */
-  async retry(id: string): Promise<Job> {
-    const current = await this.get(id);
+  async retry(tenant: string, id: string): Promise<Job> {
+    const current = await this.get(tenant, id);
     if (current.workflowId !== null) {
       throw new DanubeError(
         'conflict',
         `job ${id} is node "${current.nodeName}" of workflow ${current.workflowId}; retry the workflow (POST /v1/workflows/${current.workflowId}/retry), which re-runs its failed and skipped nodes`,
       );
     }
-    const job = await this.jobs.retry(id);
-    if (!job) throw new InvalidTransitionError(id, (await this.get(id)).status, 'queued');
+    const job = await this.jobs.retry(tenant, id);
+    if (!job) throw new InvalidTransitionError(id, (await this.get(tenant, id)).status, 'queued');
     this.notifier.notify(JOBS_CHANNEL, [job.topic]);
     return job;
   }
@@ -213,9 +234,9 @@ export class JobsService {
     }
   }
 
-  async executions(id: string): Promise<Execution[]> {
-    await this.get(id);
-    return this.jobs.executions(id);
+  async executions(tenant: string, id: string): Promise<Execution[]> {
+    await this.get(tenant, id);
+    return this.jobs.executions(tenant, id);
   }
 
   /**
@@ -224,12 +245,13 @@ export class JobsService {
    * seen them all.
    */
   async logs(
+    tenant: string,
     id: string,
     afterId: string,
     limit: number,
   ): Promise<{ status: JobStatus; lines: StoredLogLine[] }> {
-    const { status } = await this.get(id);
-    return { status, lines: await this.jobs.logLines(id, afterId, limit) };
+    const { status } = await this.get(tenant, id);
+    return { status, lines: await this.jobs.logLines(tenant, id, afterId, limit) };
   }
 
   /**

@@ -39,12 +39,19 @@ export const SELECT_JOBS_BY_IDEMPOTENCY_KEYS = `
   SELECT ${JOB_COLUMNS} FROM danube.jobs j
   WHERE j.tenant = $1 AND j.idempotency_key = ANY($2::text[])`;
 
-export const SELECT_JOB = `SELECT ${JOB_COLUMNS} FROM danube.jobs j WHERE j.id = $1`;
+/**
+ * Reads and changes of one job name its tenant in the statement: a job of another tenant
+ * is not found. The tenant parameter is NULL only for the server's own reads (the
+ * JobService, which found the job by its token), never for a user's.
+ */
+export const SELECT_JOB = `
+  SELECT ${JOB_COLUMNS} FROM danube.jobs j WHERE j.id = $1 AND ($2::text IS NULL OR j.tenant = $2)`;
 
 /** Newest first, keyset-paginated on id; each filter is optional (NULL matches all). */
 export const LIST_JOBS = `
   SELECT ${JOB_COLUMNS} FROM danube.jobs j
-  WHERE ($1::text IS NULL OR j.topic = $1)
+  WHERE j.tenant = $5
+    AND ($1::text IS NULL OR j.topic = $1)
     AND ($2::danube.job_status IS NULL OR j.status = $2)
     AND ($3::bigint IS NULL OR j.id < $3)
   ORDER BY j.id DESC
@@ -58,7 +65,7 @@ export const CANCEL_JOB = `
     error = CASE WHEN j.status = ANY($2::danube.job_status[]) THEN jsonb_build_object(
       'category', 'cancelled', 'message', 'cancelled by request', 'exitCode', NULL) ELSE j.error END,
     cancel_requested_at = coalesce(j.cancel_requested_at, now())
-  WHERE j.id = $1 AND j.status = ANY($2::danube.job_status[] || $3::danube.job_status[])
+  WHERE j.id = $1 AND j.tenant = $4 AND j.status = ANY($2::danube.job_status[] || $3::danube.job_status[])
   RETURNING ${JOB_COLUMNS}`;
 
 /** A finished, unsuccessful job back to the queue with a fresh budget of attempts. */
@@ -71,21 +78,27 @@ export const RETRY_JOB = `
     finished_at = NULL,
     cancel_requested_at = NULL,
     runtime_ref = NULL
-  WHERE j.id = $1 AND j.status = ANY($2::danube.job_status[])
+  WHERE j.id = $1 AND j.tenant = $3 AND j.status = ANY($2::danube.job_status[])
   RETURNING ${JOB_COLUMNS}`;
 
 export const SELECT_EXECUTIONS = `
   SELECT job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category,
          message, exit_code, stderr_tail, started_at, finished_at
-  FROM danube.executions WHERE job_id = $1 ORDER BY attempt`;
+  FROM danube.executions e
+  WHERE e.job_id = $1 AND EXISTS (SELECT 1 FROM danube.jobs j WHERE j.id = $1 AND j.tenant = $2)
+  ORDER BY e.attempt`;
 
 export const SELECT_LOG_LINES = `
-  SELECT id, attempt, stream, line, logged_at FROM danube.job_logs
-  WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3`;
+  SELECT l.id, l.attempt, l.stream, l.line, l.logged_at FROM danube.job_logs l
+  WHERE l.job_id = $1 AND l.id > $2
+    AND EXISTS (SELECT 1 FROM danube.jobs j WHERE j.id = $1 AND j.tenant = $4)
+  ORDER BY l.id LIMIT $3`;
 
-/** Counts by topic and status, from the jobs_topic_status index. */
+/** A tenant's jobs counted by topic and status. */
 export const COUNT_BY_TOPIC = `
-  SELECT topic, status, count(*)::integer AS count FROM danube.jobs GROUP BY topic, status ORDER BY topic`;
+  SELECT topic, status, count(*)::integer AS count FROM danube.jobs
+  WHERE tenant = $1
+  GROUP BY topic, status ORDER BY topic`;
 
 /** Unfinished jobs by topic and status, for the danube_queue_depth gauge (read at scrape). */
 export const QUEUE_DEPTH = `

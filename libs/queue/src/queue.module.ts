@@ -19,6 +19,8 @@ import { EventsService } from './events.service';
 import { FleetService } from './fleet.service';
 import { QueueDepthMetric } from './queue-depth.metric';
 import { StepsService } from './steps.service';
+import { JobWhyService, WhyRepository } from './job-why.service';
+import { UsageRepository, UsageService } from './usage.service';
 
 @Injectable()
 class NotifierDrain implements OnApplicationShutdown {
@@ -56,9 +58,21 @@ export class QueueModule {
         QueueDepthMetric,
         EventsRepository,
         EventsService,
+        WhyRepository,
+        JobWhyService,
+        UsageRepository,
+        UsageService,
       ],
       // Services only: whatever uses the queue goes through them, never to its SQL.
-      exports: [FleetService, JobsService, StepsService, EventsService, Notifier],
+      exports: [
+        FleetService,
+        JobsService,
+        StepsService,
+        EventsService,
+        JobWhyService,
+        UsageService,
+        Notifier,
+      ],
     };
   }
 }

@@ -119,7 +119,7 @@ describe('claim', () => {
     const claimed = await repo.claim('e1', ['a'], 10, LEASE);
     expect(claimed.map((j) => j.id)).toEqual([high.job.id, low.job.id, low2.job.id]);
     expect(claimed.every((j) => j.attempts === 1)).toBe(true);
-    expect(await jobs.findById(high.job.id)).toMatchObject({
+    expect(await jobs.findById(null, high.job.id)).toMatchObject({
       status: 'claimed',
       attempts: 1,
       leaseOwner: 'e1',
@@ -166,9 +166,9 @@ describe('fencing by lease token', () => {
         finishOf(stale, { nextStatus: 'failed', outcome: 'failed', errorCategory: 'transient' }),
       ]),
     ).toEqual(NOTHING);
-    const after = await jobs.findById(claimed!.id);
+    const after = await jobs.findById(null, claimed!.id);
     expect(after).toMatchObject({ status: 'claimed', leaseOwner: 'e1', result: null, error: null });
-    expect(await jobs.executions(claimed!.id)).toEqual([]);
+    expect(await jobs.executions('default', claimed!.id)).toEqual([]);
   });
 
   it('an executor whose lease was reaped and re-claimed cannot overwrite the new holder', async () => {
@@ -190,11 +190,15 @@ describe('fencing by lease token', () => {
       done: [{ id: second!.id, status: 'succeeded', workflowId: null, parentJobId: null }],
       busy: [],
     });
-    const done = await jobs.findById(first!.id);
+    const done = await jobs.findById(null, first!.id);
     expect(done).toMatchObject({ status: 'succeeded', result: 'fresh', leaseOwner: null });
     // e1's attempt is recorded by the reaper, e2's by e2; e1's late finish wrote nothing.
     expect(
-      (await jobs.executions(first!.id)).map((e) => [e.attempt, e.executorId, e.outcome]),
+      (await jobs.executions('default', first!.id)).map((e) => [
+        e.attempt,
+        e.executorId,
+        e.outcome,
+      ]),
     ).toEqual([
       [1, 'e1', 'failed'],
       [2, 'e2', 'succeeded'],
@@ -218,7 +222,7 @@ describe('transitions the database refuses', () => {
     await service.enqueue(job());
     const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
     await repo.finish('e1', 'inline', [finishOf(claimed!)]);
-    await expect(service.cancel(claimed!.id)).rejects.toThrow(
+    await expect(service.cancel('default', claimed!.id)).rejects.toThrow(
       new InvalidTransitionError(claimed!.id, 'succeeded', 'cancelled'),
     );
     expect(
@@ -226,12 +230,14 @@ describe('transitions the database refuses', () => {
         finishOf(claimed!, { nextStatus: 'failed', outcome: 'failed' }),
       ]),
     ).toEqual(NOTHING);
-    expect((await jobs.findById(claimed!.id))!.status).toBe('succeeded');
+    expect((await jobs.findById(null, claimed!.id))!.status).toBe('succeeded');
   });
 
   it('cannot retry a job that has not failed, nor mark running a job that is not claimed', async () => {
     const { job: queued } = await service.enqueue(job());
-    await expect(service.retry(queued.id)).rejects.toThrow('is queued and cannot become queued');
+    await expect(service.retry('default', queued.id)).rejects.toThrow(
+      'is queued and cannot become queued',
+    );
     expect(
       await repo.markRunning([
         {
@@ -242,16 +248,16 @@ describe('transitions the database refuses', () => {
         },
       ]),
     ).toEqual(NOTHING);
-    expect((await jobs.findById(queued.id))!.status).toBe('queued');
+    expect((await jobs.findById(null, queued.id))!.status).toBe('queued');
   });
 
   it('cancels a queued job at once, and a running one by request', async () => {
     const { job: queued } = await service.enqueue(job());
-    expect((await service.cancel(queued.id)).status).toBe('cancelled');
+    expect((await service.cancel('default', queued.id)).status).toBe('cancelled');
     const { job: other } = await service.enqueue(job());
     const [claimed] = await repo.claim('e1', ['a'], 1, LEASE);
     expect(claimed!.id).toBe(other.id);
-    const requested = await service.cancel(other.id);
+    const requested = await service.cancel('default', other.id);
     expect(requested.status).toBe('claimed');
     expect(requested.cancelRequestedAt).not.toBeNull();
     expect(await repo.renewLeases('e1', [other.id], LEASE)).toEqual([
@@ -270,7 +276,7 @@ describe('transitions the database refuses', () => {
         message: 'no',
       }),
     ]);
-    const retried = await service.retry(claimed!.id);
+    const retried = await service.retry('default', claimed!.id);
     expect(retried).toMatchObject({ status: 'queued', attempts: 1, maxAttempts: 3, error: null });
   });
 });
@@ -298,7 +304,7 @@ describe('reaper', () => {
         [b!.id, 'queued'],
       ].sort(),
     );
-    const executions = await jobs.executions(a!.id);
+    const executions = await jobs.executions('default', a!.id);
     expect(executions).toEqual([
       expect.objectContaining({
         attempt: 1,
@@ -311,11 +317,11 @@ describe('reaper', () => {
     ]);
     expect(executions[0]!.message).toMatch(/executor e1 stopped renewing its lease.*may have run/);
     // b was claimed and never marked running: recorded all the same, with no start time.
-    expect(await jobs.executions(b!.id)).toEqual([
+    expect(await jobs.executions('default', b!.id)).toEqual([
       expect.objectContaining({ attempt: 1, executorId: 'e1', startedAt: null }),
     ]);
     // Their place in line is kept: they come before the job queued after them.
-    expect(await jobs.findById(first.id)).toMatchObject({ status: 'queued', runAt: old });
+    expect(await jobs.findById(null, first.id)).toMatchObject({ status: 'queued', runAt: old });
     const again = await repo.claim('e2', ['a'], 3, LEASE);
     expect(again.map((j) => [j.id, j.attempts])).toEqual([
       [a!.id, 2],
@@ -331,8 +337,8 @@ describe('reaper', () => {
     await repo.markRunning([
       { id: a!.id, leaseToken: a!.leaseToken, startedAt: new Date(), runtimeRef: ref },
     ]);
-    await service.cancel(a!.id);
-    await service.cancel(b!.id);
+    await service.cancel('default', a!.id);
+    await service.cancel('default', b!.id);
     await expireLeases();
     const reaped = await repo.reapExpiredLeases();
     expect(reaped.map((r) => [r.id, r.status]).sort()).toEqual(
@@ -341,15 +347,15 @@ describe('reaper', () => {
         [b!.id, 'cancelled'],
       ].sort(),
     );
-    expect(await jobs.findById(a!.id)).toMatchObject({
+    expect(await jobs.findById(null, a!.id)).toMatchObject({
       status: 'queued',
       runtimeRef: ref,
       leaseOwner: null,
       attempts: 1,
     });
     // No record yet for the attempt that is still running: its adopter writes it.
-    expect(await jobs.executions(a!.id)).toEqual([]);
-    expect(await jobs.executions(b!.id)).toHaveLength(1);
+    expect(await jobs.executions('default', a!.id)).toEqual([]);
+    expect(await jobs.executions('default', b!.id)).toHaveLength(1);
     // The same attempt: the next claim adopts it rather than counting a new attempt.
     const [again] = await repo.claim('e2', ['a'], 1, LEASE);
     expect(again).toMatchObject({ id: a!.id, attempts: 1, runtimeRef: ref });
@@ -414,12 +420,12 @@ describe('a job row locked by another session', () => {
           busy: [a!.id],
         },
       );
-      expect(await jobs.executions(a!.id)).toEqual([]);
+      expect(await jobs.executions('default', a!.id)).toEqual([]);
     } finally {
       await unlock();
     }
     expect((await repo.finish('e1', 'inline', [finishOf(a!)], 'skipLocked')).done).toHaveLength(1);
-    expect((await jobs.findById(a!.id))!.status).toBe('succeeded');
+    expect((await jobs.findById(null, a!.id))!.status).toBe('succeeded');
   });
 });
 
@@ -461,7 +467,7 @@ describe('events written by the job transition triggers', () => {
       finishOf(again!, { ...failure, nextStatus: 'failed', retryAt: null }),
     ]);
     const { job: c } = await service.enqueue(job());
-    await service.cancel(c.id);
+    await service.cancel('default', c.id);
 
     const error = { category: 'transient', message: 'exit 1', exitCode: 1 };
     expect(await events([a.id, b.id, c.id])).toEqual([
@@ -575,7 +581,8 @@ describe('log lines', () => {
       ...lines,
       lineOf(taken!, 2, 'stdout', 7),
     ]);
-    const stored = async (id: string) => (await jobs.logLines(id, '0', 100)).map((l) => l.line);
+    const stored = async (id: string) =>
+      (await jobs.logLines('default', id, '0', 100)).map((l) => l.line);
     expect(await stored(a!.id)).toEqual(['stdout 7']);
     expect(await stored(b!.id)).toEqual(lines.map((l) => l.line));
   });

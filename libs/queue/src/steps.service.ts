@@ -109,7 +109,7 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
       // Listen before reading, so that an end between the read and the wait wakes us.
       const next = this.waiter.nextChange(step.id, signal);
       try {
-        const current = await this.jobs.get(step.id);
+        const current = await this.jobs.get(step.tenant, step.id);
         if (isTerminal(current.status) || signal?.aborted) return current;
         await next.changed;
       } finally {
@@ -120,7 +120,7 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
 
   /** How an ended step ended: its last attempt's exit code and output. */
   async outcome(step: Job): Promise<StepOutcome> {
-    const executions = step.attempts > 0 ? await this.jobs.executions(step.id) : [];
+    const executions = step.attempts > 0 ? await this.jobs.executions(step.tenant, step.id) : [];
     const last = executions.at(-1);
     const lines = last ? await this.steps.attemptOutput(step.id, last.attempt) : [];
     return {

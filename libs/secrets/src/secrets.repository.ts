@@ -15,13 +15,24 @@ export interface StoredSecret {
 @Injectable()
 export class SecretsRepository extends Repository {
   /** Creates or replaces; `created` tells which. */
-  async upsert(name: string, sealed: SealedSecret): Promise<StoredSecret & { created: boolean }> {
+  async upsert(
+    tenant: string,
+    name: string,
+    sealed: SealedSecret,
+  ): Promise<StoredSecret & { created: boolean }> {
     const { rows } = await this.db.query<{
       name: string;
       created_at: Date;
       updated_at: Date;
       created: boolean;
-    }>(sql.UPSERT_SECRET, [name, sealed.keyId, sealed.nonce, sealed.ciphertext, sealed.authTag]);
+    }>(sql.UPSERT_SECRET, [
+      name,
+      sealed.keyId,
+      sealed.nonce,
+      sealed.ciphertext,
+      sealed.authTag,
+      tenant,
+    ]);
     const row = rows[0]!;
     return {
       name: row.name,
@@ -32,13 +43,13 @@ export class SecretsRepository extends Repository {
     };
   }
 
-  async list(): Promise<StoredSecret[]> {
+  async list(tenant: string): Promise<StoredSecret[]> {
     const { rows } = await this.db.query<{
       name: string;
       key_id: string;
       created_at: Date;
       updated_at: Date;
-    }>(sql.LIST_SECRETS);
+    }>(sql.LIST_SECRETS, [tenant]);
     return rows.map((r) => ({
       name: r.name,
       keyId: r.key_id,
@@ -48,20 +59,20 @@ export class SecretsRepository extends Repository {
   }
 
   /** false when there was no such secret. */
-  async delete(name: string): Promise<boolean> {
-    const { rowCount } = await this.db.query(sql.DELETE_SECRET, [name]);
+  async delete(tenant: string, name: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(sql.DELETE_SECRET, [name, tenant]);
     return rowCount !== 0;
   }
 
   /** The sealed secrets of `names` that exist, by name. */
-  async sealed(names: readonly string[]): Promise<Map<string, SealedSecret>> {
+  async sealed(tenant: string, names: readonly string[]): Promise<Map<string, SealedSecret>> {
     const { rows } = await this.db.query<{
       name: string;
       key_id: string;
       nonce: Buffer;
       ciphertext: Buffer;
       auth_tag: Buffer;
-    }>(sql.SELECT_SEALED_SECRETS, [names]);
+    }>(sql.SELECT_SEALED_SECRETS, [names, tenant]);
     return new Map(
       rows.map((r) => [
         r.name,

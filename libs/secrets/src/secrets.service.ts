@@ -26,7 +26,11 @@ export class SecretsService {
     @Inject(KEYRING) private readonly keyring: Keyring | null,
   ) {}
 
-  async put(name: string, value: string): Promise<SecretInfo & { created: boolean }> {
+  async put(
+    tenant: string,
+    name: string,
+    value: string,
+  ): Promise<SecretInfo & { created: boolean }> {
     checkName(name, 'name');
     if (Buffer.byteLength(value, 'utf8') > MAX_SECRET_BYTES) {
       throw new DanubeError(
@@ -35,28 +39,35 @@ export class SecretsService {
         { field: 'value' },
       );
     }
-    return this.secrets.upsert(name, sealSecret(this.requireKeyring(), name, value));
+    return this.secrets.upsert(
+      tenant,
+      name,
+      sealSecret(this.requireKeyring(), boundName(tenant, name), value),
+    );
   }
 
-  list(): Promise<SecretInfo[]> {
-    return this.secrets.list();
+  list(tenant: string): Promise<SecretInfo[]> {
+    return this.secrets.list(tenant);
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(tenant: string, name: string): Promise<void> {
     checkName(name, 'name');
-    if (!(await this.secrets.delete(name))) throw new NotFoundError('secret', name);
+    if (!(await this.secrets.delete(tenant, name))) throw new NotFoundError('secret', name);
   }
 
   /**
    * The values of `names`, decrypted. A name that has no secret is missing from the map;
    * callers decide what that means for them.
    */
-  async reveal(names: readonly string[]): Promise<Map<string, string>> {
+  async reveal(tenant: string, names: readonly string[]): Promise<Map<string, string>> {
     if (names.length === 0) return new Map();
     const keyring = this.requireKeyring();
-    const sealed = await this.secrets.sealed(names);
+    const sealed = await this.secrets.sealed(tenant, names);
     return new Map(
-      [...sealed.entries()].map(([name, secret]) => [name, openSecret(keyring, name, secret)]),
+      [...sealed.entries()].map(([name, secret]) => [
+        name,
+        openSecret(keyring, boundName(tenant, name), secret),
+      ]),
     );
   }
 
@@ -69,6 +80,15 @@ export class SecretsService {
     }
     return this.keyring;
   }
+}
+
+/**
+ * What a ciphertext is bound to (its additional authenticated data): the tenant and the
+ * name, so that a row copied to another tenant or name fails its integrity check. The
+ * default tenant's secrets are bound to the name alone, as they were before tenants.
+ */
+function boundName(tenant: string, name: string): string {
+  return tenant === 'default' ? name : `${tenant}\u0000${name}`;
 }
 
 export function checkName(name: string, field: string): void {

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Res, StreamableFile } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ArtifactsService, type Artifact } from '@danube/artifacts';
+import { Caller, type Principal } from '@danube/auth';
 import { JobsService } from '@danube/queue';
 import type { Response } from 'express';
 import { IdPipe } from '../http/id.pipe';
@@ -47,9 +48,9 @@ export class ArtifactsController {
   @Get('jobs/:id/artifacts')
   @ApiOperation({ summary: "A job's artifacts, from every attempt" })
   @ApiOkResponse({ type: ArtifactList })
-  async list(@Param('id', IdPipe) id: string): Promise<ArtifactList> {
-    await this.jobs.get(id);
-    return { items: (await this.artifacts.list(id)).map(ArtifactResponse.of) };
+  async list(@Param('id', IdPipe) id: string, @Caller() caller: Principal): Promise<ArtifactList> {
+    await this.jobs.get(caller.tenant, id);
+    return { items: (await this.artifacts.list(caller.tenant, id)).map(ArtifactResponse.of) };
   }
 
   @Get('artifacts/:id')
@@ -62,9 +63,10 @@ export class ArtifactsController {
   })
   async download(
     @Param('id', IdPipe) id: string,
+    @Caller() caller: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<StreamableFile> {
-    const { artifact, content } = await this.artifacts.open(id);
+    const { artifact, content } = await this.artifacts.open(caller.tenant, id);
     res.setHeader('X-Checksum-Sha256', artifact.sha256);
     res.setHeader('ETag', `"${artifact.sha256}"`);
     const filename = artifact.path.split('/').at(-1)!.replace(/["\\]/g, '_');

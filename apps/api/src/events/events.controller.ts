@@ -1,3 +1,4 @@
+import { Caller, type Principal } from '@danube/auth';
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import {
   ApiOkResponse,
@@ -92,8 +93,14 @@ export class EventsController {
     type: EventPageResponse,
     description: 'A page; with follow=true, an SSE stream of events (EventResponse), id = cursor',
   })
-  async list(@Query() query: EventsQuery, @Req() req: Request, @Res() res: Response) {
+  async list(
+    @Query() query: EventsQuery,
+    @Caller() caller: Principal,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const filter: EventFilter = {
+      tenant: caller.tenant,
       topic: query.topic,
       jobId: query.jobId,
       workflowId: query.workflowId,

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Caller, type Principal } from '@danube/auth';
 import { FleetService } from '@danube/queue';
 import { ExecutorList, TopicList } from './fleet-response.dto';
 
@@ -9,10 +10,10 @@ export class FleetController {
   constructor(private readonly fleet: FleetService) {}
 
   @Get('topics')
-  @ApiOperation({ summary: 'Every topic with its job counts by status' })
+  @ApiOperation({ summary: "The topics your tenant has jobs on, with your jobs' counts by status" })
   @ApiOkResponse({ type: TopicList })
-  async topics(): Promise<TopicList> {
-    return { items: await this.fleet.topics() };
+  async topics(@Caller() caller: Principal): Promise<TopicList> {
+    return { items: await this.fleet.topics(caller.tenant) };
   }
 
   @Get('executors')

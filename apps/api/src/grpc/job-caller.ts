@@ -31,7 +31,7 @@ export class JobCallerAuth {
         { field: 'job_id' },
       );
     }
-    const job = await this.jobs.get(jobId);
+    const job = await this.jobs.get(null, jobId);
     if (claims.jobId !== jobId) {
       throw new DanubeError(
         'permission_denied',

@@ -62,7 +62,7 @@ export class JobServiceController {
     });
     const ended = await this.steps.waitForEnd(started, gone.signal);
     if (!isTerminal(ended.status)) {
-      await this.jobs.cancel(ended.id).catch(() => undefined);
+      await this.jobs.cancel(ended.tenant, ended.id).catch(() => undefined);
       throw new DanubeError(
         'unavailable',
         `the call was cancelled; step ${ended.id} was cancelled`,
@@ -97,7 +97,7 @@ export class JobServiceController {
         `job ${job.id} does not list secret "${request.name}" in its spec's secrets; a job reads only the secrets it lists`,
       );
     }
-    const value = (await this.secrets.reveal([request.name])).get(request.name);
+    const value = (await this.secrets.reveal(job.tenant, [request.name])).get(request.name);
     if (value === undefined) {
       throw new DanubeError('not_found', `secret "${request.name}" does not exist`);
     }

@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<DanubeErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   failed_precondition: 422,
+  resource_exhausted: 429,
   unavailable: 503,
 };
 

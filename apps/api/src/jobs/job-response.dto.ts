@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ERROR_CATEGORIES,
   JOB_STATUSES,
@@ -222,4 +222,33 @@ export class LogPage {
   lines!: LogLineResponse[];
   @ApiProperty({ description: 'Pass back as after for the next page' })
   nextAfter!: string;
+}
+
+export class WhyReasonResponse {
+  @ApiProperty({
+    enum: [
+      'waiting_on_parents',
+      'scheduled',
+      'retry_backoff',
+      'tenant_quota_full',
+      'class_quota_full',
+      'no_executor',
+      'executors_full',
+      'due',
+    ],
+  })
+  code!: string;
+  @ApiProperty({ description: 'The reason as a sentence' })
+  message!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  details?: Record<string, unknown>;
+}
+
+export class WhyResponse {
+  @ApiProperty()
+  jobId!: string;
+  @ApiProperty({ enum: JOB_STATUSES })
+  status!: string;
+  @ApiProperty({ type: [WhyReasonResponse], description: 'Empty once the job runs or has ended' })
+  reasons!: WhyReasonResponse[];
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JobsService } from '@danube/queue';
+import { AuditService, Caller, type Principal } from '@danube/auth';
+import { JobWhyService, JobsService } from '@danube/queue';
 import type { Request, Response } from 'express';
 import { isTerminal } from '@danube/core';
 import { FOLLOW_POLL_MS, openSse } from '../http/sse';
@@ -15,12 +16,17 @@ import {
   JobResponse,
   LogLineResponse,
   LogPage,
+  WhyResponse,
 } from './job-response.dto';
 
 @ApiTags('jobs')
 @Controller('v1/jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly audit: AuditService,
+    private readonly why: JobWhyService,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -33,9 +39,12 @@ export class JobsController {
   })
   async create(
     @Body() dto: CreateJobDto,
+    @Caller() caller: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResponse> {
-    const { job, created } = await this.jobs.enqueue(toNewJob(dto));
+    const { job, created } = await this.jobs.enqueue({ ...toNewJob(dto), tenant: caller.tenant });
+    if (created)
+      await this.audit.record(caller, 'job.submit', `job/${job.id}`, { topic: job.topic });
     res.status(created ? 201 : 200);
     return JobResponse.of(job);
   }
@@ -43,8 +52,19 @@ export class JobsController {
   @Post('batch')
   @ApiOperation({ summary: 'Submit many jobs in one transaction: all are stored or none' })
   @ApiCreatedResponse({ type: JobBatchResponse })
-  async createBatch(@Body() dto: CreateJobBatchDto): Promise<JobBatchResponse> {
-    const results = await this.jobs.enqueueMany(dto.jobs.map(toNewJob));
+  async createBatch(
+    @Body() dto: CreateJobBatchDto,
+    @Caller() caller: Principal,
+  ): Promise<JobBatchResponse> {
+    const results = await this.jobs.enqueueMany(
+      dto.jobs.map((job) => ({ ...toNewJob(job), tenant: caller.tenant })),
+    );
+    const created = results.filter((r) => r.created).map((r) => r.job.id);
+    if (created.length > 0) {
+      await this.audit.record(caller, 'job.submit', `jobs/${created[0]}..${created.at(-1)}`, {
+        count: created.length,
+      });
+    }
     return { jobs: results.map(({ job, created }) => ({ ...JobResponse.of(job), created })) };
   }
 
@@ -53,9 +73,10 @@ export class JobsController {
     summary: 'List jobs, newest first; pass nextCursor back as cursor for the next page',
   })
   @ApiOkResponse({ type: JobPage })
-  async list(@Query() query: ListJobsQuery): Promise<JobPage> {
+  async list(@Query() query: ListJobsQuery, @Caller() caller: Principal): Promise<JobPage> {
     const limit = query.limit ?? 50;
     const jobs = await this.jobs.list({
+      tenant: caller.tenant,
       topic: query.topic,
       status: query.status,
       before: query.cursor,
@@ -66,8 +87,21 @@ export class JobsController {
 
   @Get(':id')
   @ApiOkResponse({ type: JobResponse })
-  async get(@Param('id', IdPipe) id: string): Promise<JobResponse> {
-    return JobResponse.of(await this.jobs.get(id));
+  async get(@Param('id', IdPipe) id: string, @Caller() caller: Principal): Promise<JobResponse> {
+    return JobResponse.of(await this.jobs.get(caller.tenant, id));
+  }
+
+  @Get(':id/why')
+  @ApiOperation({
+    summary:
+      'Why a queued or blocked job is not running: parents, runAt or backoff, quotas, executors (each reason with a sentence)',
+  })
+  @ApiOkResponse({ type: WhyResponse })
+  async explain(
+    @Param('id', IdPipe) id: string,
+    @Caller() caller: Principal,
+  ): Promise<WhyResponse> {
+    return this.why.explain(caller.tenant, id);
   }
 
   @Post(':id/cancel')
@@ -76,16 +110,20 @@ export class JobsController {
     summary: 'Cancel a job: at once if it has not started, else its executor stops it',
   })
   @ApiOkResponse({ type: JobResponse })
-  async cancel(@Param('id', IdPipe) id: string): Promise<JobResponse> {
-    return JobResponse.of(await this.jobs.cancel(id));
+  async cancel(@Param('id', IdPipe) id: string, @Caller() caller: Principal): Promise<JobResponse> {
+    const job = await this.jobs.cancel(caller.tenant, id);
+    await this.audit.record(caller, 'job.cancel', `job/${id}`);
+    return JobResponse.of(job);
   }
 
   @Post(':id/retry')
   @HttpCode(200)
   @ApiOperation({ summary: 'Queue a failed, timed-out, cancelled or skipped job again' })
   @ApiOkResponse({ type: JobResponse })
-  async retry(@Param('id', IdPipe) id: string): Promise<JobResponse> {
-    return JobResponse.of(await this.jobs.retry(id));
+  async retry(@Param('id', IdPipe) id: string, @Caller() caller: Principal): Promise<JobResponse> {
+    const job = await this.jobs.retry(caller.tenant, id);
+    await this.audit.record(caller, 'job.retry', `job/${id}`);
+    return JobResponse.of(job);
   }
 
   @Get(':id/executions')
@@ -93,8 +131,11 @@ export class JobsController {
     summary: 'One record per attempt: executor, timings, outcome, error category, stderr tail',
   })
   @ApiOkResponse({ type: ExecutionPage })
-  async executions(@Param('id', IdPipe) id: string): Promise<ExecutionPage> {
-    return { items: (await this.jobs.executions(id)).map(ExecutionResponse.of) };
+  async executions(
+    @Param('id', IdPipe) id: string,
+    @Caller() caller: Principal,
+  ): Promise<ExecutionPage> {
+    return { items: (await this.jobs.executions(caller.tenant, id)).map(ExecutionResponse.of) };
   }
 
   @Get(':id/logs')
@@ -110,6 +151,7 @@ export class JobsController {
   async logs(
     @Param('id', IdPipe) id: string,
     @Query() query: LogsQuery,
+    @Caller() caller: Principal,
     @Req() req: Request,
     @Res() res: Response,
   ) {
@@ -117,7 +159,7 @@ export class JobsController {
     // A reconnecting follower resumes after the last line it saw.
     const resumeFrom = query.follow === 'true' ? req.header('last-event-id') : undefined;
     let after = resumeFrom ?? query.after ?? '0';
-    let page = await this.jobs.logs(id, after, limit);
+    let page = await this.jobs.logs(caller.tenant, id, after, limit);
     if (query.follow !== 'true') {
       res.json({
         lines: page.lines.map(LogLineResponse.of),
@@ -138,7 +180,7 @@ export class JobsController {
       }
       if (page.lines.length === 0) await stream.pause(FOLLOW_POLL_MS);
       if (stream.closed) return;
-      page = await this.jobs.logs(id, after, limit);
+      page = await this.jobs.logs(caller.tenant, id, after, limit);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { AuditService, Caller, type Principal } from '@danube/auth';
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -41,7 +42,10 @@ export class SecretList {
 @ApiTags('secrets')
 @Controller('v1/secrets')
 export class SecretsController {
-  constructor(private readonly secrets: SecretsService) {}
+  constructor(
+    private readonly secrets: SecretsService,
+    private readonly audit: AuditService,
+  ) {}
 
   @Put(':name')
   @ApiOperation({ summary: 'Create (201) or replace (200) a secret; the response has no value' })
@@ -50,9 +54,11 @@ export class SecretsController {
   async put(
     @Param('name') name: string,
     @Body() dto: PutSecretDto,
+    @Caller() caller: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SecretResponse> {
-    const { created, ...secret } = await this.secrets.put(name, dto.value);
+    const { created, ...secret } = await this.secrets.put(caller.tenant, name, dto.value);
+    await this.audit.record(caller, created ? 'secret.create' : 'secret.replace', `secret/${name}`);
     res.status(created ? 201 : 200);
     return SecretResponse.of(secret);
   }
@@ -60,13 +66,14 @@ export class SecretsController {
   @Get()
   @ApiOperation({ summary: 'Secret names and timestamps (never values)' })
   @ApiOkResponse({ type: SecretList })
-  async list(): Promise<SecretList> {
-    return { items: (await this.secrets.list()).map(SecretResponse.of) };
+  async list(@Caller() caller: Principal): Promise<SecretList> {
+    return { items: (await this.secrets.list(caller.tenant)).map(SecretResponse.of) };
   }
 
   @Delete(':name')
   @HttpCode(204)
-  async delete(@Param('name') name: string): Promise<void> {
-    await this.secrets.delete(name);
+  async delete(@Param('name') name: string, @Caller() caller: Principal): Promise<void> {
+    await this.secrets.delete(caller.tenant, name);
+    await this.audit.record(caller, 'secret.delete', `secret/${name}`);
   }
 }

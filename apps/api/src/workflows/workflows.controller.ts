@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InvalidArgumentError, fromLinkedForm } from '@danube/core';
+import { AuditService, Caller, type Principal } from '@danube/auth';
 import { WorkflowsService } from '@danube/dag';
 import { IdPipe } from '../http/id.pipe';
 import { page } from '../http/page.query';
@@ -10,14 +11,20 @@ import { WorkflowGraphResponse, WorkflowPage, WorkflowResponse } from './workflo
 @ApiTags('workflows')
 @Controller('v1/workflows')
 export class WorkflowsController {
-  constructor(private readonly workflows: WorkflowsService) {}
+  constructor(
+    private readonly workflows: WorkflowsService,
+    private readonly audit: AuditService,
+  ) {}
 
   @Post()
   @ApiOperation({
     summary: 'Submit a workflow: nodes with dependsOn, or a chain from start_node via next_node',
   })
   @ApiCreatedResponse({ type: WorkflowResponse })
-  async create(@Body() dto: CreateWorkflowDto): Promise<WorkflowResponse> {
+  async create(
+    @Body() dto: CreateWorkflowDto,
+    @Caller() caller: Principal,
+  ): Promise<WorkflowResponse> {
     const nodes = dto.nodes.map(toNewNode);
     const linked = dto.start_node !== undefined;
     for (const [i, node] of nodes.entries()) {
@@ -37,39 +44,65 @@ export class WorkflowsController {
     const graph = linked
       ? fromLinkedForm(dto.start_node!, nodes)
       : nodes.map(({ next_node: _next, ...node }) => node);
-    return WorkflowResponse.of(
-      await this.workflows.submit({ name: dto.name, labels: dto.labels, nodes: graph }),
-    );
+    const submitted = await this.workflows.submit({
+      tenant: caller.tenant,
+      name: dto.name,
+      labels: dto.labels,
+      nodes: graph,
+    });
+    await this.audit.record(caller, 'workflow.submit', `workflow/${submitted.workflow.id}`, {
+      nodes: submitted.nodes.length,
+    });
+    return WorkflowResponse.of(submitted);
   }
 
   @Get()
   @ApiOkResponse({ type: WorkflowPage })
-  async list(@Query() query: ListWorkflowsQuery): Promise<WorkflowPage> {
+  async list(
+    @Query() query: ListWorkflowsQuery,
+    @Caller() caller: Principal,
+  ): Promise<WorkflowPage> {
     const limit = query.limit ?? 50;
-    const items = await this.workflows.list({ status: query.status, before: query.cursor, limit });
+    const items = await this.workflows.list({
+      tenant: caller.tenant,
+      status: query.status,
+      before: query.cursor,
+      limit,
+    });
     return page(items, limit);
   }
 
   @Get(':id')
   @ApiOperation({ summary: "The workflow's status, node counts by status, and each node" })
   @ApiOkResponse({ type: WorkflowResponse })
-  async get(@Param('id', IdPipe) id: string): Promise<WorkflowResponse> {
-    return WorkflowResponse.of(await this.workflows.get(id));
+  async get(
+    @Param('id', IdPipe) id: string,
+    @Caller() caller: Principal,
+  ): Promise<WorkflowResponse> {
+    return WorkflowResponse.of(await this.workflows.get(caller.tenant, id));
   }
 
   @Get(':id/graph')
   @ApiOperation({ summary: 'Nodes and edges with their states, for drawing' })
   @ApiOkResponse({ type: WorkflowGraphResponse })
-  async graph(@Param('id', IdPipe) id: string): Promise<WorkflowGraphResponse> {
-    return this.workflows.graph(id);
+  async graph(
+    @Param('id', IdPipe) id: string,
+    @Caller() caller: Principal,
+  ): Promise<WorkflowGraphResponse> {
+    return this.workflows.graph(caller.tenant, id);
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: running nodes are stopped, nodes not yet started are skipped' })
   @ApiOkResponse({ type: WorkflowResponse })
-  async cancel(@Param('id', IdPipe) id: string): Promise<WorkflowResponse> {
-    return WorkflowResponse.of(await this.workflows.cancel(id));
+  async cancel(
+    @Param('id', IdPipe) id: string,
+    @Caller() caller: Principal,
+  ): Promise<WorkflowResponse> {
+    const workflow = await this.workflows.cancel(caller.tenant, id);
+    await this.audit.record(caller, 'workflow.cancel', `workflow/${id}`);
+    return WorkflowResponse.of(workflow);
   }
 
   @Post(':id/retry')
@@ -78,7 +111,12 @@ export class WorkflowsController {
     summary: 'Run the failed and skipped nodes of a failed or cancelled workflow again',
   })
   @ApiOkResponse({ type: WorkflowResponse })
-  async retry(@Param('id', IdPipe) id: string): Promise<WorkflowResponse> {
-    return WorkflowResponse.of(await this.workflows.retry(id));
+  async retry(
+    @Param('id', IdPipe) id: string,
+    @Caller() caller: Principal,
+  ): Promise<WorkflowResponse> {
+    const workflow = await this.workflows.retry(caller.tenant, id);
+    await this.audit.record(caller, 'workflow.retry', `workflow/${id}`);
+    return WorkflowResponse.of(workflow);
   }
 }

@@ -3,8 +3,10 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { PostgresHealthIndicator } from './postgres.health';
 import { ReadinessChecks } from './readiness-checks';
+import { PublicRoute } from '../public-route';
 
 @ApiTags('health')
+@PublicRoute()
 @Controller()
 export class HealthController {
   constructor(
