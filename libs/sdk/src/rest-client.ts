@@ -29,6 +29,38 @@ export interface SubmitJob {
   [field: string]: unknown;
 }
 
+/** GET /v1/jobs/:id/why: what keeps a queued or blocked job from starting. */
+export interface WhyView {
+  jobId: string;
+  status: string;
+  reasons: { code: string; message: string }[];
+}
+
+/** What GET /v1/usage sums over: a time range (ISO 8601) and what to group by. */
+export interface UsageQuery {
+  from?: string;
+  to?: string;
+  groupBy?: 'tenant' | 'topic' | 'taskClass';
+}
+
+export interface UsageView {
+  from: string;
+  to: string;
+  groupBy: string;
+  items: {
+    group: string;
+    jobs: number;
+    attempts: number;
+    runSeconds: number;
+    gpuSeconds: number;
+  }[];
+}
+
+export interface DanubeClientOptions {
+  /** Sent as `authorization: Bearer <key>`; default DANUBE_API_KEY. */
+  apiKey?: string;
+}
+
 /** An HTTP error from the API, with its status and the API's message. */
 export class DanubeApiError extends Error {
   constructor(
@@ -57,9 +89,15 @@ const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'];
 /** The REST API from a program: submit jobs, read them, wait for them, read their logs. */
 export class DanubeClient {
   readonly baseUrl: string;
+  // Not public: a client logged or printed whole should not show the key.
+  private readonly apiKey: string | undefined;
 
-  constructor(baseUrl: string = process.env.DANUBE_API_URL ?? 'http://127.0.0.1:3000') {
+  constructor(
+    baseUrl: string = process.env.DANUBE_API_URL ?? 'http://127.0.0.1:3000',
+    options: DanubeClientOptions = {},
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.apiKey = options.apiKey || process.env.DANUBE_API_KEY || undefined;
   }
 
   submit(job: SubmitJob): Promise<JobView> {
@@ -72,6 +110,21 @@ export class DanubeClient {
 
   cancel(id: string): Promise<JobView> {
     return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
+  }
+
+  /** Why a queued or blocked job has not started (empty reasons when nothing holds it). */
+  why(id: string): Promise<WhyView> {
+    return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/why`);
+  }
+
+  /** Jobs, attempts and run time per tenant, topic or task class over a time range. */
+  usage(query: UsageQuery = {}): Promise<UsageView> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) params.set(name, value);
+    }
+    const search = params.toString();
+    return this.request('GET', `/v1/usage${search ? `?${search}` : ''}`);
   }
 
   /** Every output line of the job, all attempts, oldest first. */
@@ -144,9 +197,12 @@ export class DanubeClient {
 
   private async send(method: string, path: string, body?: unknown): Promise<Response> {
     try {
+      const headers: Record<string, string> = {};
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
       return await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
