@@ -6,10 +6,16 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** The HTTP status when the API refused, for a command that can live with some refusals. */
+    readonly status?: number,
   ) {
     super(message);
   }
 }
+
+/** Said after a 401, where a key comes from. */
+const KEY_HINT =
+  'set DANUBE_API_KEY or --api-key (npm start keeps an admin key in .danube/admin-key)';
 
 /** Exit codes (README "CLI"). */
 export const EXIT = {
@@ -33,8 +39,8 @@ export const EXIT = {
 export class ApiClient {
   private readonly client: DanubeClient;
 
-  constructor(baseUrl: string) {
-    this.client = new DanubeClient(baseUrl);
+  constructor(baseUrl: string, apiKey?: string) {
+    this.client = new DanubeClient(baseUrl, { apiKey });
   }
 
   get baseUrl(): string {
@@ -47,6 +53,14 @@ export class ApiClient {
 
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.call(() => this.client.request<T>('POST', path, body));
+  }
+
+  patch<T>(path: string, body?: unknown): Promise<T> {
+    return this.call(() => this.client.request<T>('PATCH', path, body));
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.call(() => this.client.request<T>('DELETE', path));
   }
 
   /** A streaming GET (Server-Sent Events); the caller reads the body. */
@@ -64,7 +78,11 @@ export class ApiClient {
           EXIT.unreachable,
         );
       }
-      if (error instanceof DanubeApiError) throw new CliError(error.message, EXIT.failed);
+      if (error instanceof DanubeApiError) {
+        // A 403's message says what the key may not do; a 401 also needs where keys come from.
+        const message = error.status === 401 ? `${error.message}; ${KEY_HINT}` : error.message;
+        throw new CliError(message, EXIT.failed, error.status);
+      }
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ApiClient, CliError, EXIT } from './api-client';
+import { resolveApiKey } from './api-key';
 import { registerFleetCommands } from './commands/fleet';
 import { registerJobCommands } from './commands/jobs';
 import { registerWorkflowCommands } from './commands/workflows';
@@ -15,13 +16,20 @@ export function buildProgram(): Command {
     .name('danube')
     .description('Submit and follow Danube jobs and workflows')
     .option('--url <url>', 'the API (default: $DANUBE_API_URL or http://localhost:3000)')
+    .option(
+      '--api-key <key>',
+      'the API key (default: $DANUBE_API_KEY, else the nearest .danube/admin-key)',
+    )
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError()
     .exitOverride();
   const client = (command: Command) => {
-    const options = command.optsWithGlobals() as { url?: string; json?: boolean };
+    const options = command.optsWithGlobals() as { url?: string; apiKey?: string; json?: boolean };
     return {
-      api: new ApiClient(options.url ?? apiUrlFromEnv() ?? 'http://localhost:3000'),
+      api: new ApiClient(
+        options.url ?? apiUrlFromEnv() ?? 'http://localhost:3000',
+        resolveApiKey(options.apiKey),
+      ),
       json: options.json === true,
     };
   };
