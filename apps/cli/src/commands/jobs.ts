@@ -4,7 +4,7 @@ import { createParser } from 'eventsource-parser';
 import ora from 'ora';
 import { parse as parseYaml } from 'yaml';
 import { ApiClient, CliError, EXIT } from '../api-client';
-import type { JobView, LogLineView } from '@danube/sdk/rest-client';
+import type { JobView, LogLineView, WhyView } from '@danube/sdk/rest-client';
 import { STATUS_MARK, print, table, time } from '../output';
 
 const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'];
@@ -89,6 +89,22 @@ function jobDetails(job: JobView): string {
     ['finished', job.finishedAt ?? ''],
   ];
   return rows.map(([k, v]) => `${k.padEnd(9)} ${String(v)}`).join('\n');
+}
+
+/** `danube why`: one line per reason, or that nothing holds the job. */
+export function whyLines(why: WhyView): string {
+  if (why.reasons.length === 0) return `job ${why.jobId} is ${why.status}; nothing holds it back`;
+  return why.reasons.map((r) => `- ${r.message}`).join('\n');
+}
+
+/** Why a waiting job waits, for `danube get`; null from an API that cannot say (404). */
+async function whyItWaits(api: ApiClient, id: string): Promise<WhyView | null> {
+  try {
+    return await api.get<WhyView>(`/v1/jobs/${encodeURIComponent(id)}/why`);
+  } catch (error) {
+    if (error instanceof CliError && error.status === 404) return null;
+    throw error;
+  }
 }
 
 async function waitForJob(api: ApiClient, id: string, json: boolean): Promise<JobView> {
@@ -197,6 +213,24 @@ export function registerJobCommands(program: Command, client: Client): void {
       const { api, json } = client(command);
       const job = await api.get<JobView>(`/v1/jobs/${encodeURIComponent(id)}`);
       print(json, job, () => jobDetails(job));
+      // --json keeps its shape (the job); scripts ask `danube why` themselves.
+      if (json || !['queued', 'blocked'].includes(job.status)) return;
+      const why = await whyItWaits(api, job.id);
+      if (why && why.reasons.length > 0) {
+        process.stdout.write(
+          `Why it waits:\n${why.reasons.map((r) => `  - ${r.message}`).join('\n')}\n`,
+        );
+      }
+    });
+
+  program
+    .command('why')
+    .description('say why a queued or blocked job has not started')
+    .argument('<id>', 'job id')
+    .action(async (id: string, _options, command: Command) => {
+      const { api, json } = client(command);
+      const why = await api.get<WhyView>(`/v1/jobs/${encodeURIComponent(id)}/why`);
+      print(json, why, () => whyLines(why));
     });
 
   program
