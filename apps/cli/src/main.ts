@@ -4,6 +4,7 @@ import { ApiClient, CliError, EXIT } from './api-client';
 import { resolveApiKey } from './api-key';
 import { registerFleetCommands } from './commands/fleet';
 import { registerJobCommands } from './commands/jobs';
+import { registerKeyCommands } from './commands/keys';
 import { registerWorkflowCommands } from './commands/workflows';
 
 /**
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerJobCommands(program, client);
   registerWorkflowCommands(program, client);
   registerFleetCommands(program, client);
+  registerKeyCommands(program, client);
   // Every subcommand reports usage errors the same way as the program.
   const override = (command: Command) => {
     command.exitOverride().showHelpAfterError();

@@ -18,6 +18,11 @@ export function time(value: string | null | undefined): string {
   return value ? new Date(value).toISOString().slice(11, 19) : '';
 }
 
+/** "2026-11-24T10:00:00.000Z" -> "2026-11-24 10:00:00", for what spans days; empty for null. */
+export function dateTime(value: string | null | undefined): string {
+  return value ? new Date(value).toISOString().slice(0, 19).replace('T', ' ') : '';
+}
+
 export const STATUS_MARK: Record<string, string> = {
   blocked: '[wait]',
   queued: '[queued]',
