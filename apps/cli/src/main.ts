@@ -5,6 +5,7 @@ import { resolveApiKey } from './api-key';
 import { registerFleetCommands } from './commands/fleet';
 import { registerJobCommands } from './commands/jobs';
 import { registerKeyCommands } from './commands/keys';
+import { registerTenantCommands } from './commands/tenants';
 import { registerWorkflowCommands } from './commands/workflows';
 
 /**
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerWorkflowCommands(program, client);
   registerFleetCommands(program, client);
   registerKeyCommands(program, client);
+  registerTenantCommands(program, client);
   // Every subcommand reports usage errors the same way as the program.
   const override = (command: Command) => {
     command.exitOverride().showHelpAfterError();
