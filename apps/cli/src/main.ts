@@ -6,6 +6,7 @@ import { registerFleetCommands } from './commands/fleet';
 import { registerJobCommands } from './commands/jobs';
 import { registerKeyCommands } from './commands/keys';
 import { registerTenantCommands } from './commands/tenants';
+import { registerUsageCommands } from './commands/usage';
 import { registerWorkflowCommands } from './commands/workflows';
 
 /**
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerFleetCommands(program, client);
   registerKeyCommands(program, client);
   registerTenantCommands(program, client);
+  registerUsageCommands(program, client);
   // Every subcommand reports usage errors the same way as the program.
   const override = (command: Command) => {
     command.exitOverride().showHelpAfterError();
