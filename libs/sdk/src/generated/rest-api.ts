@@ -53,6 +53,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/{id}/why': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Why a queued or blocked job is not running: parents, runAt or backoff, quotas, executors (each reason with a sentence) */
+    get: operations['JobsController_explain'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/{id}/cancel': {
     parameters: {
       query?: never;
@@ -213,7 +230,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every topic with its job counts by status */
+    /** The topics your tenant has jobs on, with your jobs' counts by status */
     get: operations['FleetController_topics'];
     put?: never;
     post?: never;
@@ -317,6 +334,142 @@ export interface paths {
     };
     /** Download an artifact (streamed); X-Checksum-Sha256 carries its sha256 */
     get: operations['ArtifactsController_download'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/api-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Keys (never the keys themselves), newest first */
+    get: operations['ApiKeysController_list'];
+    put?: never;
+    /** Create a key; the answer holds the key itself, shown this once */
+    post: operations['ApiKeysController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/api-keys/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revoke a key: it stops working on the next request */
+    delete: operations['ApiKeysController_revoke'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every tenant (admins), or the caller's own */
+    get: operations['TenantsController_list'];
+    put?: never;
+    post: operations['TenantsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['TenantsController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Change quotas: a field left out stays, null removes the limit */
+    patch: operations['TenantsController_update'];
+    trace?: never;
+  };
+  '/v1/tenants/{name}/image-rules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['TenantsController_imageRules'];
+    put?: never;
+    /** Allow images matching a pattern (then only matching images run) */
+    post: operations['TenantsController_addImageRule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{name}/image-rules/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete: operations['TenantsController_removeImageRule'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who (key id) did what and when, newest first: submits, cancels, retries, secrets, keys, tenants */
+    get: operations['AuditController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Jobs, attempts, run seconds and GPU-seconds from the attempt records that ended in [from, to); admins see every tenant */
+    get: operations['UsageController_report'];
     put?: never;
     post?: never;
     delete?: never;
@@ -638,6 +791,39 @@ export interface components {
       items: components['schemas']['JobResponse'][];
       /** @description Pass back as cursor; null on the last page */
       nextCursor: string | null;
+    };
+    WhyReasonResponse: {
+      /** @enum {string} */
+      code:
+        | 'waiting_on_parents'
+        | 'scheduled'
+        | 'retry_backoff'
+        | 'tenant_quota_full'
+        | 'class_quota_full'
+        | 'no_executor'
+        | 'executors_full'
+        | 'due';
+      /** @description The reason as a sentence */
+      message: string;
+      details?: {
+        [key: string]: unknown;
+      };
+    };
+    WhyResponse: {
+      jobId: string;
+      /** @enum {string} */
+      status:
+        | 'blocked'
+        | 'queued'
+        | 'claimed'
+        | 'running'
+        | 'succeeded'
+        | 'failed'
+        | 'timed_out'
+        | 'cancelled'
+        | 'skipped';
+      /** @description Empty once the job runs or has ended */
+      reasons: components['schemas']['WhyReasonResponse'][];
     };
     ExecutionResponse: {
       jobId: string;
@@ -968,6 +1154,162 @@ export interface components {
     ArtifactList: {
       items: components['schemas']['ArtifactResponse'][];
     };
+    CreateApiKeyDto: {
+      /**
+       * @description What the key is for
+       * @example ci-pipeline
+       */
+      name: string;
+      /**
+       * @default member
+       * @enum {string}
+       */
+      role: 'viewer' | 'member' | 'admin';
+      /** @description The key's tenant; default: the caller's */
+      tenant?: string;
+      /**
+       * Format: date-time
+       * @description Default: never
+       */
+      expiresAt?: string;
+    };
+    CreatedApiKeyResponse: {
+      id: string;
+      name: string;
+      tenant: string;
+      /** @enum {string} */
+      role: 'viewer' | 'member' | 'admin';
+      /** @description The key's first characters, to recognise it */
+      prefix: string;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      expiresAt: string | null;
+      /** Format: date-time */
+      revokedAt: string | null;
+      /** @description The key itself: shown this once, stored only as a hash */
+      key: string;
+    };
+    ApiKeyResponse: {
+      id: string;
+      name: string;
+      tenant: string;
+      /** @enum {string} */
+      role: 'viewer' | 'member' | 'admin';
+      /** @description The key's first characters, to recognise it */
+      prefix: string;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      expiresAt: string | null;
+      /** Format: date-time */
+      revokedAt: string | null;
+    };
+    ApiKeyList: {
+      items: components['schemas']['ApiKeyResponse'][];
+    };
+    QuotasDto: {
+      /** @description Running jobs at once */
+      maxRunning?: number | null;
+      /** @description Running jobs at once per task class, e.g. {"gpu": 2} */
+      maxRunningByClass?: {
+        [key: string]: number;
+      };
+      /** @description Queued jobs at most */
+      maxQueued?: number | null;
+      /** @description Longest job timeout */
+      maxTimeoutSeconds?: number | null;
+    };
+    CreateTenantDto: {
+      /**
+       * @description lower-case letters, digits and dashes, 1-63 characters, starting and ending with a letter or digit
+       * @example team-energy
+       */
+      name: string;
+      quotas?: components['schemas']['QuotasDto'];
+    };
+    QuotasResponse: {
+      maxRunning: number | null;
+      maxRunningByClass: {
+        [key: string]: number;
+      };
+      maxQueued: number | null;
+      maxTimeoutSeconds: number | null;
+    };
+    TenantResponse: {
+      name: string;
+      quotas: components['schemas']['QuotasResponse'];
+      /** Format: date-time */
+      createdAt: string;
+    };
+    TenantList: {
+      items: components['schemas']['TenantResponse'][];
+    };
+    UpdateTenantDto: {
+      quotas: components['schemas']['QuotasDto'];
+    };
+    CreateImageRuleDto: {
+      /**
+       * @description A glob: * matches any characters
+       * @example ghcr.io/acme/*
+       */
+      pattern: string;
+      /** @description Only for jobs on this topic; default: every topic */
+      topic?: string;
+      /** @description A Secret in the jobs namespace, used as imagePullSecrets for matching images */
+      pullSecret?: string;
+    };
+    ImageRuleResponse: {
+      id: string;
+      tenant: string;
+      topic: string | null;
+      pattern: string;
+      pullSecret: string | null;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    ImageRuleList: {
+      items: components['schemas']['ImageRuleResponse'][];
+    };
+    AuditEntryResponse: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      /** @description The API key that acted */
+      keyId: string | null;
+      tenant: string;
+      /** @example job.cancel */
+      action: string;
+      /** @example job/42 */
+      target: string | null;
+      details?: {
+        [key: string]: unknown;
+      } | null;
+    };
+    AuditPage: {
+      items: components['schemas']['AuditEntryResponse'][];
+      nextCursor: string | null;
+    };
+    UsageRowResponse: {
+      /** @description The tenant, topic or task class */
+      group: string;
+      /** @description Jobs with an attempt that ended in the range */
+      jobs: number;
+      attempts: number;
+      /** @description Sum of attempts’ run time (started to finished) */
+      runSeconds: number;
+      /** @description Run seconds x GPUs asked for */
+      gpuSeconds: number;
+    };
+    UsageResponse: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /** @enum {string} */
+      groupBy: 'tenant' | 'topic' | 'taskClass';
+      items: components['schemas']['UsageRowResponse'][];
+    };
   };
   responses: never;
   parameters: never;
@@ -1083,6 +1425,27 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['JobResponse'];
+        };
+      };
+    };
+  };
+  JobsController_explain: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WhyResponse'];
         };
       };
     };
@@ -1487,6 +1850,280 @@ export interface operations {
         };
         content: {
           'application/octet-stream': string;
+        };
+      };
+    };
+  };
+  ApiKeysController_list: {
+    parameters: {
+      query?: {
+        /** @description Only this tenant's keys; default: every tenant's */
+        tenant?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiKeyList'];
+        };
+      };
+    };
+  };
+  ApiKeysController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateApiKeyDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedApiKeyResponse'];
+        };
+      };
+    };
+  };
+  ApiKeysController_revoke: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiKeyResponse'];
+        };
+      };
+    };
+  };
+  TenantsController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantList'];
+        };
+      };
+    };
+  };
+  TenantsController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateTenantDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantResponse'];
+        };
+      };
+    };
+  };
+  TenantsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantResponse'];
+        };
+      };
+    };
+  };
+  TenantsController_update: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateTenantDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantResponse'];
+        };
+      };
+    };
+  };
+  TenantsController_imageRules: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ImageRuleList'];
+        };
+      };
+    };
+  };
+  TenantsController_addImageRule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateImageRuleDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ImageRuleResponse'];
+        };
+      };
+    };
+  };
+  TenantsController_removeImageRule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ImageRuleResponse'];
+        };
+      };
+    };
+  };
+  AuditController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description nextCursor from the previous page */
+        cursor?: string;
+        /** @description Only this tenant's entries */
+        tenant?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditPage'];
+        };
+      };
+    };
+  };
+  UsageController_report: {
+    parameters: {
+      query?: {
+        /** @description Default: 30 days ago */
+        from?: string;
+        /** @description Default: now */
+        to?: string;
+        groupBy?: 'tenant' | 'topic' | 'taskClass';
+        /** @description Admins: only this tenant's usage (others see their own) */
+        tenant?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UsageResponse'];
         };
       };
     };
