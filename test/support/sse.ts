@@ -14,14 +14,17 @@ export interface SseEvent {
 export async function readSse(
   url: string,
   until: (events: SseEvent[]) => boolean,
-  options: { lastEventId?: string; timeoutMs?: number } = {},
+  options: { lastEventId?: string; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<SseEvent[]> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), options.timeoutMs ?? 20_000);
   const events: SseEvent[] = [];
   try {
     const response = await fetch(url, {
-      headers: withApiKey(url, options.lastEventId ? { 'last-event-id': options.lastEventId } : {}),
+      headers: withApiKey(url, {
+        ...options.headers,
+        ...(options.lastEventId && { 'last-event-id': options.lastEventId }),
+      }),
       signal: abort.signal,
     });
     if (

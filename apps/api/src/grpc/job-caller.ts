@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { DanubeError, InvalidArgumentError, isId, type Job } from '@danube/core';
+import { isApiKey } from '@danube/auth';
 import { JobsService } from '@danube/queue';
 import { JobTokens, SECRET_KEY_HELP } from '@danube/secrets';
 
@@ -61,12 +62,19 @@ export class JobCallerAuth {
         'no job token: send DANUBE_JOB_TOKEN as the metadata entry "authorization: Bearer <token>"',
       );
     }
+    const token = header.slice('Bearer '.length).trim();
+    if (isApiKey(token)) {
+      throw new DanubeError(
+        'unauthenticated',
+        'an API key is not a job token: the JobService is called by running jobs, with their DANUBE_JOB_TOKEN',
+      );
+    }
     if (!this.tokens) {
       throw new DanubeError(
         'failed_precondition',
         `this server cannot check job tokens: it has no DANUBE_SECRET_KEY. ${SECRET_KEY_HELP}`,
       );
     }
-    return this.tokens.verify(header.slice('Bearer '.length).trim());
+    return this.tokens.verify(token);
   }
 }
