@@ -9,6 +9,9 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
       .setTitle('Danube')
       .setDescription('Submit jobs, follow their attempts, and see the executor fleet.')
       .setVersion('1')
+      // The "Authorize" button: every route but the health checks wants an API key.
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: dnb_live_...' })
+      .addSecurityRequirements('bearer')
       .build(),
   );
 }
