@@ -1,4 +1,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { JobTokens, Keyring } from '../libs/secrets/src';
 import { startApi, http, type TestApi } from './support/api';
 import { jobServiceClient } from './support/job-service-client';
@@ -55,10 +58,14 @@ beforeAll(async () => {
     nodes: [{ name: 'a', topic: 'nobody', command: 'true' }],
   });
   objects.workflow = workflow.body.id;
+  // An artifact as an upload leaves it: a row, and its file in the store.
+  const storageKey = randomUUID();
+  mkdirSync(join(api.artifactDir, storageKey.slice(0, 2)), { recursive: true });
+  writeFileSync(join(api.artifactDir, storageKey.slice(0, 2), storageKey), 'x');
   const artifact = await db.pool.query(
     `INSERT INTO danube.artifacts (job_id, attempt, path, content_type, size, sha256, storage_key)
-     VALUES ($1, 1, 'out.txt', 'text/plain', 1, 'x', 'missing') RETURNING id`,
-    [objects.job],
+     VALUES ($1, 1, 'out.txt', 'text/plain', 1, $2, $3) RETURNING id`,
+    [objects.job, createHash('sha256').update('x').digest('hex'), storageKey],
   );
   objects.artifact = artifact.rows[0].id;
   expect((await http('PUT', `${api.url}/v1/secrets/mine`, { value: 'v' })).status).toBe(201);
@@ -172,6 +179,10 @@ it("a viewer's key reads but every write is 403", async () => {
     const name = `${method} ${path}`;
     if (PUBLIC.includes(name)) continue;
     const { status } = await call(method, path, bearer(keys.viewer));
+    expect({ route: name, serverError: status >= 500 }).toEqual({
+      route: name,
+      serverError: false,
+    });
     if (method === 'GET') {
       expect({ route: name, forbidden: status === 403 }).toEqual({
         route: name,

@@ -453,7 +453,7 @@ it('cancelling a job that waits on a step cancels the step too', async () => {
 });
 
 it("the SDK's REST client submits a job, waits for it and reads its logs", async () => {
-  const client = new DanubeClient(api.url);
+  const client = new DanubeClient(api.url, { apiKey: api.adminKey });
   const job = await client.submit({ topic: 'sdk', command: 'echo one; echo two' });
   expect(job.status).toBe('queued');
   const done = await client.wait(job.id, { timeoutMs: 30_000 });

@@ -374,7 +374,7 @@ it("a node's steps join its workflow's graph without counting as nodes; a child 
   const use = `
     const ids = JSON.parse(process.env.DANUBE_PARENT_JOB_IDS);
     fetch(process.env.DANUBE_API_URL + '/v1/jobs/' + ids.make + '/artifacts',
-      { headers: { authorization: 'Bearer ' + process.env.DANUBE_API_KEY } })
+      { headers: { authorization: 'Bearer ' + process.env.API_KEY } })
       .then((r) => r.json())
       .then((b) => require('fs').writeFileSync(process.env.DANUBE_RESULT_FILE,
         JSON.stringify(b.items.map((a) => a.path + ':' + a.size))));`;
@@ -384,7 +384,7 @@ it("a node's steps join its workflow's graph without counting as nodes; a child 
       name: 'use',
       topic: 'wf',
       command: ['node', '-e', use],
-      env: { DANUBE_API_KEY: api.adminKey },
+      env: { API_KEY: api.adminKey },
       dependsOn: ['make'],
     },
   ]);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
  * Danube recorded, so that the two can be compared.
  *
  * The job is a bash script (bash for $EPOCHREALTIME: a clock read without a process per
- * line), run with argv ['bash', '-c', JOB_SCRIPT, 'chaos-job', <ledger>, <ticks>]. It also
+ * line), run with argv ['bash', '--norc', '--noprofile', '-c', JOB_SCRIPT, 'chaos-job', <ledger>, <ticks>]. It also
  * prints a line per tick, so that log writing is part of every scenario.
  */
 export const JOB_SCRIPT = [
@@ -22,7 +22,7 @@ export const JOB_SCRIPT = [
 ].join('\n');
 
 export function jobCommand(ledger: string, ticks: number): string[] {
-  return ['bash', '-c', JOB_SCRIPT, 'chaos-job', ledger, String(ticks)];
+  return ['bash', '--norc', '--noprofile', '-c', JOB_SCRIPT, 'chaos-job', ledger, String(ticks)];
 }
 
 /** One attempt as the ledger saw it. Times are seconds since the epoch. */

@@ -44,10 +44,16 @@ export async function startExecutor(
   });
   const { output } = process_;
   try {
-    await waitFor(`executor ${id} to start`, () => {
-      if (process_.hasExited) throw new Error(`executor ${id} exited:\n${output()}`);
-      return output().includes(`executor ${id} started`);
-    });
+    // Generous: on a busy machine (other suites' processes beside this one) a Node process
+    // can take many seconds to load; the wait ends as soon as the executor says it started.
+    await waitFor(
+      `executor ${id} to start`,
+      () => {
+        if (process_.hasExited) throw new Error(`executor ${id} exited:\n${output()}`);
+        return output().includes(`executor ${id} started`);
+      },
+      60_000,
+    );
     const url = await waitFor(`executor ${id} to serve HTTP`, () => {
       const match = /serves \/metrics, \/healthz and \/readyz on (http:\/\/[\d.]+:\d+)/.exec(
         output(),

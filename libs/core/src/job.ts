@@ -26,6 +26,8 @@ export interface JobSpec {
   secretEnv?: Record<string, string>;
   /** Compute asked for, over the task class's defaults (Kubernetes runtime). */
   resources?: ResourceHints;
+  /** Set at submit from the tenant's image rule that allowed `image` (Kubernetes runtime). */
+  imagePullSecret?: string;
 }
 
 /** A job as a client asks for it; defaults are filled in by the queue. */

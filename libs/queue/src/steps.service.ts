@@ -1,4 +1,12 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Injectable,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { TenantsService } from '@danube/auth';
+import { InjectPool, withTransaction } from '@danube/db';
+import type { Pool } from 'pg';
 import { InvalidArgumentError, isTerminal, type Job } from '@danube/core';
 import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
@@ -51,6 +59,8 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
     private readonly jobs: JobsService,
     private readonly notifier: Notifier,
     private readonly waiter: StepWaiter,
+    @InjectPool() private readonly pool: Pool,
+    @Optional() private readonly tenants: TenantsService | null = null,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -93,7 +103,13 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
       },
       '',
     );
-    const inserted = await this.steps.insertStep(parent.id, request.name ?? null, insert);
+    // A step meets its tenant's limits (job timeout, image rules, queued cap) like any job.
+    const inserted = this.tenants
+      ? await withTransaction(this.pool, async (client) => {
+          await this.tenants!.admit(client, [insert], () => '');
+          return StepsRepository.on(client).insertStep(parent.id, request.name ?? null, insert);
+        })
+      : await this.steps.insertStep(parent.id, request.name ?? null, insert);
     if (inserted) this.jobs.countEnqueued([inserted]);
     const step =
       inserted ??

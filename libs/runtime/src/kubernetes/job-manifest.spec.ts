@@ -130,6 +130,20 @@ describe('the Job manifest of an attempt', () => {
     expect(env(collector).DANUBE_GRPC_ADDRESS).toBe('10.0.0.7:9000');
   });
 
+  it("pulls with the tenant image rule's secret before the configured ones", () => {
+    const o = options({ defaults: { pod: { imagePullSecrets: [{ name: 'regcred' }] } } });
+    const manifest = build(
+      job({}, { image: 'ghcr.io/acme/train:1', imagePullSecret: 'acme-ghcr' }),
+      o,
+    );
+    expect(() => validateJobManifest(manifest)).not.toThrow();
+    expect(podSpec(manifest).imagePullSecrets).toEqual([
+      { name: 'acme-ghcr' },
+      { name: 'regcred' },
+    ]);
+    expect(podSpec(build(job(), options())).imagePullSecrets).toBeUndefined();
+  });
+
   it('is invalid when a quantity is not one (the validation can fail)', () => {
     const manifest = build(job({}, { resources: { limits: { memory: 'lots' } } }));
     expect(() => validateJobManifest(manifest)).toThrow(/memory/);

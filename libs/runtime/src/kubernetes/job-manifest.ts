@@ -138,6 +138,11 @@ export function buildJobManifest(input: ManifestInput, options: KubernetesRuntim
     );
   }
   const placement = placementFor(job, options);
+  // The pull secret of the tenant's image rule that allowed this image, then the config's.
+  const imagePullSecrets = [
+    ...(job.spec.imagePullSecret ? [{ name: job.spec.imagePullSecret }] : []),
+    ...(placement.pod.imagePullSecrets ?? []),
+  ];
   const name = jobName(job.id, attempt);
   const labels = {
     [LABELS.managedBy]: 'danube',
@@ -219,7 +224,7 @@ export function buildJobManifest(input: ManifestInput, options: KubernetesRuntim
           initContainers: [collector],
           containers: [main],
           volumes: [{ name: 'danube', emptyDir: {} }, ...(pod.volumes ?? [])],
-          ...(pod.imagePullSecrets && { imagePullSecrets: pod.imagePullSecrets }),
+          ...(imagePullSecrets.length > 0 && { imagePullSecrets }),
           ...(pod.serviceAccountName && { serviceAccountName: pod.serviceAccountName }),
           ...(pod.nodeSelector && { nodeSelector: pod.nodeSelector }),
           ...(pod.tolerations && { tolerations: pod.tolerations }),

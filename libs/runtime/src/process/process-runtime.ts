@@ -50,6 +50,13 @@ const WATCHDOG = [
 /** Variables a job inherits from the executor; everything else (DATABASE_URL...) stays out. */
 const INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS'];
 
+/**
+ * Bash reads ~/.bashrc even with -c when its stdin is a socket (its check for remote
+ * shells), and Node's stdio pipes are sockets: a user's .bashrc (pyenv init, say) would run
+ * before every job and can block on its own locks. --norc and --noprofile keep it out.
+ */
+const BASH_OPTIONS = ['--norc', '--noprofile'];
+
 /** Runs each attempt as a local child process: the runtime for laptops, CI and `npm start`. */
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
@@ -61,12 +68,15 @@ export class ProcessRuntime implements Runtime {
    * `read -t` with a fractional timeout needs it (macOS's /bin/bash 3.2 does not have it).
    */
   static async create(options: ProcessRuntimeOptions): Promise<ProcessRuntime> {
-    const version = await new Promise<string>((resolve) =>
+    const version = await new Promise<string>((resolve, reject) =>
       execFile(
         'bash',
-        ['-c', 'read -r -t 0.01 _ </dev/null; echo "${BASH_VERSINFO[0]}"'],
-        { timeout: 10_000 },
-        (error, stdout) => resolve(error ? '' : stdout.trim()),
+        [...BASH_OPTIONS, '-c', 'read -r -t 0.01 _ </dev/null; echo "${BASH_VERSINFO[0]}"'],
+        { timeout: 60_000 },
+        (error, stdout) =>
+          error?.killed
+            ? reject(new Error('bash did not answer within 60 s: is this machine overloaded?'))
+            : resolve(error ? '' : stdout.trim()),
       ),
     );
     if (!(Number(version) >= 4)) {
@@ -103,7 +113,7 @@ export class ProcessRuntime implements Runtime {
     const command = job.spec.command;
     const argv = typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
     const limit = context.fenceAt === undefined ? '' : secondsUntil(context.fenceAt).toFixed(3);
-    const child = spawn('bash', ['-c', WATCHDOG, 'danube-job', limit, ...argv], {
+    const child = spawn('bash', [...BASH_OPTIONS, '-c', WATCHDOG, 'danube-job', limit, ...argv], {
       cwd: workDir,
       env,
       detached: true,
