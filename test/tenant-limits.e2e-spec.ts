@@ -49,20 +49,20 @@ it('a queued-jobs cap holds when five submits race for it: 429 names the limit',
 });
 
 it('a job timeout above the tenant limit is a 422 naming the field', async () => {
-  const key = await tenantWithKey(api, 'short-jobs', { quotas: { maxTimeoutSeconds: 60 } });
+  const key = await tenantWithKey(api, 'short-jobs', { quotas: { maxTimeoutSeconds: 30 } });
   const refused = await http(
     'POST',
     `${api.url}/v1/jobs/batch`,
-    { jobs: [...jobs(1), ...jobs(1, { timeoutSeconds: 61 })] },
+    { jobs: [...jobs(1, { timeoutSeconds: 10 }), ...jobs(1, { timeoutSeconds: 31 })] },
     bearer(key),
   );
   expect(refused.status).toBe(422);
   expect(refused.body).toMatchObject({
-    message: "jobs[1].timeoutSeconds 61 is above tenant short-jobs's limit of 60 seconds",
+    message: "jobs[1].timeoutSeconds 31 is above tenant short-jobs's limit of 30 seconds",
     details: { field: 'jobs[1].timeoutSeconds' },
   });
   expect(
-    (await http('POST', `${api.url}/v1/jobs`, jobs(1, { timeoutSeconds: 60 })[0], bearer(key)))
+    (await http('POST', `${api.url}/v1/jobs`, jobs(1, { timeoutSeconds: 30 })[0], bearer(key)))
       .status,
   ).toBe(201);
 });
@@ -154,18 +154,16 @@ it('the audit log says which key did what', async () => {
     e.action,
     e.target,
   ]);
-  expect(entries.slice(0, 7).reverse()).toEqual(
-    [
-      ['member', 'audited', 'job.submit', `job/${job.body.id}`],
-      ['member', 'audited', 'job.cancel', `job/${job.body.id}`],
-      ['member', 'audited', 'secret.create', 'secret/token'],
-      ['member', 'audited', 'secret.delete', 'secret/token'],
-      ['admin', 'default', 'tenant.quotas', 'tenant/audited'],
-      ['admin', 'default', 'api_key.revoke', `api_key/${keyId}`],
-    ].slice(0, 7),
-  );
+  expect(entries.slice(0, 6).reverse()).toEqual([
+    ['member', 'audited', 'job.submit', `job/${job.body.id}`],
+    ['member', 'audited', 'job.cancel', `job/${job.body.id}`],
+    ['member', 'audited', 'secret.create', 'secret/token'],
+    ['member', 'audited', 'secret.delete', 'secret/token'],
+    ['admin', 'default', 'tenant.quotas', 'tenant/audited'],
+    ['admin', 'default', 'api_key.revoke', `api_key/${keyId}`],
+  ]);
   expect(JSON.stringify(log.body)).not.toContain('s3cret');
   // Members do not read it.
-  const viewer = await keyFor(api, 'audited', 'member');
-  expect((await http('GET', `${api.url}/v1/audit`, undefined, bearer(viewer))).status).toBe(403);
+  const member = await keyFor(api, 'audited', 'member');
+  expect((await http('GET', `${api.url}/v1/audit`, undefined, bearer(member))).status).toBe(403);
 });

@@ -26,7 +26,7 @@ export class WorkflowsService {
     private readonly jobs: JobsService,
     private readonly notifier: Notifier,
     @Inject(DAG_OPTIONS) private readonly options: DagOptions,
-    @Optional() private readonly tenants: TenantsService | null = null,
+    @Optional() @Inject(TenantsService) private readonly tenants: TenantsService | null = null,
   ) {}
 
   /**

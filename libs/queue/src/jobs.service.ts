@@ -60,7 +60,7 @@ export class JobsService {
     @Inject(QUEUE_OPTIONS) private readonly options: QueueOptions,
     @Optional() @Inject(TERMINAL_HOOK) private readonly terminalHook: TerminalHook | null = null,
     @Optional() @Inject(DanubeMetrics) private readonly metrics: DanubeMetrics | null = null,
-    @Optional() private readonly tenants: TenantsService | null = null,
+    @Optional() @Inject(TenantsService) private readonly tenants: TenantsService | null = null,
   ) {}
 
   async enqueue(job: NewJob): Promise<EnqueueResult> {

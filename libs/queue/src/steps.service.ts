@@ -1,4 +1,5 @@
 import {
+  Inject,
   Injectable,
   Optional,
   type OnApplicationShutdown,
@@ -60,7 +61,7 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
     private readonly notifier: Notifier,
     private readonly waiter: StepWaiter,
     @InjectPool() private readonly pool: Pool,
-    @Optional() private readonly tenants: TenantsService | null = null,
+    @Optional() @Inject(TenantsService) private readonly tenants: TenantsService | null = null,
   ) {}
 
   async onModuleInit(): Promise<void> {
