@@ -125,15 +125,29 @@ export async function checkScenario(args: {
     (worst, r) => (r.seconds !== null && (!worst || r.seconds > worst.seconds!) ? r : worst),
     null,
   );
-  if (slowest) {
-    const timeline = await cluster.pool.query<{ line: string }>(
+  /** A job's attempts as recorded, one line each, for the notes. */
+  const timeline = async (jobId: string) => {
+    const { rows } = await cluster.pool.query<{ line: string }>(
       `SELECT e.attempt || ' ' || e.executor_id || ' ' || e.outcome || ' ' || coalesce(e.error_category::text, '') ||
               ' started ' || coalesce(to_char(e.started_at, 'HH24:MI:SS.MS'), '-') || ' ended ' || to_char(e.finished_at, 'HH24:MI:SS.MS') AS line
        FROM danube.executions e WHERE e.job_id = $1 ORDER BY e.attempt`,
-      [slowest.jobId],
+      [jobId],
     );
+    return rows.map((r) => r.line).join('; ');
+  };
+  if (slowest) {
     notes.push(
-      `slowest recovery: job ${slowest.jobId}, ${slowest.seconds!.toFixed(1)} s (${timeline.rows.map((r) => r.line).join('; ')})`,
+      `slowest recovery: job ${slowest.jobId}, ${slowest.seconds!.toFixed(1)} s (${await timeline(slowest.jobId)})`,
+    );
+  }
+  const doubles = [...successes].filter(([, n]) => n > 1).map(([jobId]) => jobId);
+  for (const jobId of doubles.slice(0, 3)) {
+    const runs = ledger
+      .filter((a) => a.jobId === jobId)
+      .map((a) => `${a.attempt} on ${a.executor}${a.end === null ? ' (killed)' : ' (to its end)'}`)
+      .join(', ');
+    notes.push(
+      `succeeded twice: job ${jobId} (${await timeline(jobId)}; the ledger saw attempts ${runs})`,
     );
   }
 
@@ -157,7 +171,7 @@ export async function checkScenario(args: {
     untrackedRuns: untracked.length,
     attemptsWithoutRecord,
     concurrentDoubleRuns: overlaps.length,
-    doubleSuccesses: [...successes.values()].filter((n) => n > 1).length,
+    doubleSuccesses: doubles.length,
     recoverySeconds: recovered.length > 0 ? Math.max(...recovered) : null,
     unrecovered: recoveries.length - recovered.length,
     executorCrashes: cluster.events.length,

@@ -37,7 +37,15 @@ async function busiestExecutor(cluster: Cluster, atLeast = 1) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (Date.now() > deadline) {
-      throw new Error(`no executor was running ${atLeast} or more jobs within 60 s`);
+      const { rows: statuses } = await cluster.pool.query<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM danube.jobs GROUP BY status ORDER BY status`,
+      );
+      throw new Error(
+        `no executor was running ${atLeast} or more jobs within 60 s; jobs by status: ${JSON.stringify(statuses)}; live executors: ${cluster
+          .live()
+          .map((e) => e.id)
+          .join(', ')}; HTTP: ${JSON.stringify(cluster.http)}`,
+      );
     }
     const { rows } = await cluster.pool
       .query<{ owner: string; n: number }>(
@@ -253,7 +261,11 @@ export async function runScenario(
       `(${scenario.id}) ${scenario.title}: ${options.durationMs ? `jobs for ${options.durationMs / 60_000} min` : `${options.jobs} jobs`}`,
     );
     const submitting = workload.submitAll();
-    await scenario.faults({ cluster, workload, pg, faults, notes, size, problems });
+    try {
+      await scenario.faults({ cluster, workload, pg, faults, notes, size, problems });
+    } finally {
+      workload.faultsEnded();
+    }
     await submitting;
     await workload.waitForEnd(choose(size, 5, 10) * 60_000);
     const result = await checkScenario({

@@ -16,6 +16,9 @@ export interface WorkloadOptions {
   durationMs?: number;
 }
 
+/** How many jobs beyond `jobs` a workload may add while faults go on, as a share of it. */
+const MAX_EXTRA_SHARE = 2;
+
 /**
  * Submits the scenario's jobs and keeps the account of what Danube acknowledged. Every job
  * carries an idempotency key, so a batch whose answer was lost (a 503, a reset connection)
@@ -32,16 +35,30 @@ export class Workload {
     private readonly options: WorkloadOptions,
   ) {}
 
+  private faultsGoingOn = true;
+
+  /** The scenario's faults are over: submit no more than `jobs`. */
+  faultsEnded(): void {
+    this.faultsGoingOn = false;
+  }
+
   /** The share of the jobs submitted so far (of the time, for a soak). */
   get progress(): number {
     return this.submitted / this.options.jobs;
   }
 
+  /**
+   * Submits `jobs` jobs at the workload's pace; if the scenario's faults are still going on
+   * then, it goes on submitting at that pace until they end (at most MAX_EXTRA_SHARE more),
+   * so that every fault finds jobs in flight however slow the machine makes the faults.
+   */
   async submitAll(): Promise<void> {
     const { jobs, batch = 50, paceMs = 0, durationMs } = this.options;
     const until = durationMs === undefined ? Infinity : Date.now() + durationMs;
-    for (let first = 0; first < jobs && Date.now() < until; first += batch) {
-      const count = Math.min(batch, jobs - first);
+    const more = (first: number) =>
+      first < jobs || (this.faultsGoingOn && first < jobs * (1 + MAX_EXTRA_SHARE));
+    for (let first = 0; more(first) && Date.now() < until; first += batch) {
+      const count = first < jobs ? Math.min(batch, jobs - first) : batch;
       await this.submitBatch(first, count);
       this.submitted = first + count;
       if (paceMs > 0) await sleep(paceMs);

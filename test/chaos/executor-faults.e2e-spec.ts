@@ -9,8 +9,9 @@ import { KEPT, promises, runChaos } from './run-chaos';
 it('(b) SIGKILL loop: 8 executors killed under load', async () => {
   const result = await runChaos('b');
   expect(promises(result)).toEqual(KEPT);
-  expect(result.jobs).toBe(600);
-  expect(result.succeeded).toBe(600);
+  // 600, and more while the faults go on (see Workload.submitAll).
+  expect(result.jobs).toBeGreaterThanOrEqual(600);
+  expect(result.succeeded).toBe(result.jobs);
   expect(result.recoverySeconds).not.toBeNull();
   expect(result.recoverySeconds!).toBeLessThanOrEqual(RECOVERY_LIMIT_SECONDS);
 }, 600_000);

@@ -288,19 +288,7 @@ export const danubeFleet: FleetSystem = {
     }
 
     await enqueueAll(jobsService, 1000, 1000);
-    const client = await pool.connect();
-    let explain: string;
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query(
-        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${attemptsSql.CLAIM_JOBS}`,
-        [[TOPIC], 'explain', 50, 30_000],
-      );
-      explain = rows.map((r) => r['QUERY PLAN']).join('\n');
-      await client.query('ROLLBACK');
-    } finally {
-      client.release();
-    }
+    const explain = await explainClaim(pool);
 
     await enqueueAll(jobsService, jobs - 1000, 1000);
     const worker = await executor(pool, databaseUrl);
@@ -405,3 +393,40 @@ export const danubeFleet: FleetSystem = {
     }
   },
 };
+
+/**
+ * The plan of the claim's statement inside danube.claim_jobs, as it ran (EXPLAIN of the
+ * call would only show a function scan): auto_explain logs each nested statement's plan to
+ * the client, in a transaction that is rolled back.
+ */
+async function explainClaim(pool: Pool): Promise<string> {
+  const client = await pool.connect();
+  const plans: string[] = [];
+  const onNotice = (notice: { message?: string }) => {
+    if (notice.message?.includes('Update on jobs')) plans.push(notice.message);
+  };
+  client.on('notice', onNotice);
+  try {
+    await client.query('BEGIN');
+    await client.query(`LOAD 'auto_explain'`);
+    for (const setting of [
+      'auto_explain.log_min_duration = 0',
+      'auto_explain.log_analyze = on',
+      'auto_explain.log_buffers = on',
+      'auto_explain.log_nested_statements = on',
+      'auto_explain.log_level = notice',
+      'client_min_messages = notice',
+    ]) {
+      await client.query(`SET LOCAL ${setting}`);
+    }
+    await client.query(attemptsSql.CLAIM_JOBS, [[TOPIC], 'explain', 50, 30_000]);
+    await client.query('ROLLBACK');
+  } finally {
+    client.off('notice', onNotice);
+    client.release();
+  }
+  const plan = plans[0];
+  if (!plan) throw new Error('auto_explain showed no plan of the claim');
+  // The notice starts with "duration: ... plan:" and the query text; the plan follows.
+  return plan.slice(plan.indexOf('Update on jobs')).replace(/ {2}\(cost=[^)]*\)/g, '');
+}
