@@ -493,6 +493,19 @@ describe('bad input on the workflow endpoints', () => {
       { name: 'x', start_node: 'z', nodes: [{ name: 'a', topic: 'wf', command: 'true' }] },
       /start_node "z" is not one of the nodes/,
     ],
+    [
+      'a node the chain from start_node never reaches',
+      {
+        name: 'x',
+        start_node: 'a',
+        nodes: [
+          { name: 'a', topic: 'wf', command: 'true', next_node: 'b' },
+          { name: 'b', topic: 'wf', command: 'true' },
+          { name: 'c', topic: 'wf', command: 'true' },
+        ],
+      },
+      /^"c" cannot be reached from start_node "a" through next_node/,
+    ],
   ];
 
   it.each(bad)('%s -> 400 with a message', async (_name, body, message) => {

@@ -88,6 +88,21 @@ describe('fromLinkedForm', () => {
     ]);
   });
 
+  it('refuses nodes the chain from start_node never reaches, naming them', () => {
+    const error = errorOf(() =>
+      fromLinkedForm('a', [
+        { name: 'a', next_node: 'b' },
+        { name: 'b' },
+        { name: 'c' },
+        { name: 'd', next_node: 'b' },
+      ]),
+    );
+    expect(error.message).toBe(
+      '"c", "d" cannot be reached from start_node "a" through next_node; link them into the chain or remove them',
+    );
+    expect(error.details).toEqual({ field: 'nodes', nodes: ['c', 'd'] });
+  });
+
   it('refuses an unknown start_node or next_node', () => {
     expect(errorOf(() => fromLinkedForm('zz', [{ name: 'a' }])).message).toBe(
       'start_node "zz" is not one of the nodes',

@@ -45,6 +45,20 @@ export function fromLinkedForm<T extends LinkedNode>(
     }
     parents.set(node.next_node, [...(parents.get(node.next_node) ?? []), node.name]);
   }
+  // The chain from start_node is the workflow: a node it never reaches would run at once
+  // (it has no parent), which the linked form does not mean.
+  const nextOf = new Map(nodes.map((n) => [n.name, n.next_node ?? null]));
+  const reached = new Set<string>();
+  for (let at: string | null = startNode; at !== null && !reached.has(at); at = nextOf.get(at)!) {
+    reached.add(at);
+  }
+  const unreachable = nodes.map((n) => n.name).filter((name) => !reached.has(name));
+  if (unreachable.length > 0) {
+    throw new InvalidArgumentError(
+      `${unreachable.map((n) => `"${n}"`).join(', ')} cannot be reached from start_node "${startNode}" through next_node; link ${unreachable.length === 1 ? 'it' : 'them'} into the chain or remove ${unreachable.length === 1 ? 'it' : 'them'}`,
+      { field: 'nodes', nodes: unreachable },
+    );
+  }
   return nodes.map(({ next_node: _next, ...rest }) => ({
     ...rest,
     dependsOn: parents.get(rest.name) ?? [],
