@@ -191,6 +191,17 @@ it('an API refusal is one line and exit 1', async () => {
   expect(run.stderr).toBe('danube: GET /v1/jobs/999999: 404 job 999999 does not exist\n');
 });
 
+it('submit warns on stderr when no live executor serves the topic', async () => {
+  const run = await danube(['submit', '-t', 'cli-nobody', '--', 'true']);
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/^submitted job \d+ \(topic cli-nobody\)$/m);
+  expect(run.stderr).toBe(
+    'warning: no live executor serves topic "cli-nobody"; the job will wait until one does (start one with EXECUTOR_TOPICS=cli-nobody)\n',
+  );
+  const served = await danube(['submit', '-t', 'cli', '--', 'true']);
+  expect(served.stderr).toBe('');
+});
+
 it('list, get, topics, executors, top, cancel and retry', async () => {
   const { body } = await http('POST', `${api.url}/v1/jobs`, {
     topic: 'cli-parked',
@@ -200,7 +211,10 @@ it('list, get, topics, executors, top, cancel and retry', async () => {
   expect(list.code).toBe(0);
   expect(list.stdout).toMatch(new RegExp(`${body.id}\\s.*cli-parked\\s.*queued`));
   expect((await danube(['get', body.id])).stdout).toMatch(/^status\s+queued$/m);
-  expect((await danube(['topics'])).stdout).toMatch(/cli-parked\s*│\s*1\s/);
+  // blocked 0, queued 1, ..., and nobody serves it.
+  expect((await danube(['topics'])).stdout).toMatch(
+    /cli-parked\s*│\s*0\s*│\s*1\s*│.*│\s*nobody: its jobs wait/,
+  );
   expect((await danube(['executors'])).stdout).toMatch(/cli-executor\s*│\s*alive\s*│\s*cli/);
   const top = await danube(['top', '--once']);
   expect(top.code).toBe(0);

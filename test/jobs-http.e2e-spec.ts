@@ -241,7 +241,11 @@ describe('a job over HTTP', () => {
     const ids = [...page1.body.items, ...page2.body.items].map((j: { id: string }) => j.id);
     expect(ids).toEqual([...batch.body.jobs].reverse().map((j: { id: string }) => j.id));
     const topics = await http('GET', `${api.url}/v1/topics`);
-    expect(topics.body.items).toContainEqual({ topic: 'listing', counts: { queued: 5 } });
+    expect(topics.body.items).toContainEqual({
+      topic: 'listing',
+      counts: { queued: 5 },
+      executors: [],
+    });
   });
 
   it('shows the executors, their topics and liveness', async () => {
@@ -263,6 +267,41 @@ describe('a job over HTTP', () => {
       status: 'ok',
       info: { postgres: { status: 'up' } },
     });
+  });
+
+  it("warns when no live executor serves a job's topic, and says who serves each topic", async () => {
+    const served = await http('POST', `${api.url}/v1/jobs`, { topic: 'e2e', command: 'true' });
+    expect(served.status).toBe(201);
+    expect(served.body.warnings).toEqual([]);
+    const unserved = await http('POST', `${api.url}/v1/jobs`, {
+      topic: 'reports',
+      command: 'true',
+      runAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(unserved.status).toBe(201);
+    expect(unserved.body.warnings).toEqual([
+      'no live executor serves topic "reports"; the job will wait until one does (start one with EXECUTOR_TOPICS=reports)',
+    ]);
+    const batch = await http('POST', `${api.url}/v1/jobs/batch`, {
+      jobs: [
+        {
+          topic: 'reports',
+          command: 'true',
+          runAt: new Date(Date.now() + 3_600_000).toISOString(),
+        },
+        { topic: 'e2e', command: 'true' },
+      ],
+    });
+    expect(batch.body.warnings).toEqual([
+      expect.stringMatching(/^no live executor serves topic "reports"/),
+    ]);
+    const topics = (await http('GET', `${api.url}/v1/topics`)).body.items;
+    expect(topics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ topic: 'e2e', executors: ['http-e2e'] }),
+        expect.objectContaining({ topic: 'reports', executors: [], counts: { queued: 2 } }),
+      ]),
+    );
   });
 });
 

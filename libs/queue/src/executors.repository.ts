@@ -43,6 +43,15 @@ export class ExecutorsRepository extends Repository {
     await this.db.query(sql.STOP_EXECUTOR, [id]);
   }
 
+  /** The ids of the live executors serving each of `topics` (a topic nobody serves is absent). */
+  async liveByTopic(topics: string[], lostAfterMs: number): Promise<Map<string, string[]>> {
+    const { rows } = await this.db.query<{ topic: string; executors: string[] }>(
+      sql.LIVE_EXECUTORS_BY_TOPIC,
+      [lostAfterMs, topics],
+    );
+    return new Map(rows.map((r) => [r.topic, r.executors]));
+  }
+
   /** `lostAfterMs`: how old a heartbeat may be before the executor counts as lost. */
   async list(lostAfterMs: number): Promise<ExecutorRecord[]> {
     const { rows } = await this.db.query(sql.LIST_EXECUTORS, [lostAfterMs]);

@@ -26,3 +26,15 @@ export const LIST_EXECUTORS = `
               ELSE 'alive' END AS state
   FROM danube.executors
   ORDER BY stopped_at IS NOT NULL, id`;
+
+/**
+ * The live executors (heartbeat within $1 ms, not stopped) serving each topic in $2, or
+ * every topic ('ALL'): a topic missing from the answer has nobody to run its jobs.
+ */
+export const LIVE_EXECUTORS_BY_TOPIC = `
+  SELECT t.topic, array_agg(e.id ORDER BY e.id) AS executors
+  FROM unnest($2::text[]) AS t(topic)
+  JOIN danube.executors e
+    ON e.stopped_at IS NULL AND e.heartbeat_at >= now() - $1 * interval '1 millisecond'
+   AND (t.topic = ANY(e.topics) OR 'ALL' = ANY(e.topics))
+  GROUP BY t.topic`;

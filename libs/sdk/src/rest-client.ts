@@ -6,6 +6,8 @@ import type { components } from './generated/rest-api';
  */
 type Schemas = components['schemas'];
 export type JobView = Schemas['JobResponse'];
+/** A submitted job, with warnings such as "no live executor serves topic ...". */
+export type SubmittedJobView = Schemas['SubmittedJobResponse'];
 export type JobPage = Schemas['JobPage'];
 export type ExecutionView = Schemas['ExecutionResponse'];
 export type LogLineView = Schemas['LogLineResponse'];
@@ -100,7 +102,7 @@ export class DanubeClient {
     this.apiKey = options.apiKey || process.env.DANUBE_API_KEY || undefined;
   }
 
-  submit(job: SubmitJob): Promise<JobView> {
+  submit(job: SubmitJob): Promise<SubmittedJobView> {
     return this.request('POST', '/v1/jobs', job);
   }
 

@@ -11,6 +11,11 @@ export class TopicResponse {
     description: 'Jobs by status',
   })
   counts!: Record<string, number>;
+  @ApiProperty({
+    type: [String],
+    description: 'Live executors serving the topic; empty: its jobs wait until one does',
+  })
+  executors!: string[];
 }
 
 export class TopicList {

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import {
   ERROR_CATEGORIES,
   JOB_STATUSES,
@@ -154,6 +154,17 @@ export class JobPage {
   nextCursor!: string | null;
 }
 
+const WARNINGS: ApiPropertyOptions = {
+  type: [String],
+  description:
+    'What the submitter should know, e.g. that no live executor serves the topic (the job waits until one does); empty when all is well',
+};
+
+export class SubmittedJobResponse extends JobResponse {
+  @ApiProperty(WARNINGS)
+  warnings!: string[];
+}
+
 export class BatchJobResponse extends JobResponse {
   @ApiProperty({ description: 'false: an idempotency key matched a job stored before' })
   created!: boolean;
@@ -162,6 +173,8 @@ export class BatchJobResponse extends JobResponse {
 export class JobBatchResponse {
   @ApiProperty({ type: [BatchJobResponse] })
   jobs!: BatchJobResponse[];
+  @ApiProperty(WARNINGS)
+  warnings!: string[];
 }
 
 export class ExecutionResponse {

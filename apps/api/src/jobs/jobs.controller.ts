@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService, Caller, type Principal } from '@danube/auth';
-import { JobWhyService, JobsService } from '@danube/queue';
+import { FleetService, JobWhyService, JobsService } from '@danube/queue';
 import type { Request, Response } from 'express';
-import { isTerminal } from '@danube/core';
+import { isTerminal, type Job } from '@danube/core';
 import { FOLLOW_POLL_MS, openSse } from '../http/sse';
 import { IdPipe } from '../http/id.pipe';
 import { page } from '../http/page.query';
@@ -16,6 +16,7 @@ import {
   JobResponse,
   LogLineResponse,
   LogPage,
+  SubmittedJobResponse,
   WhyResponse,
 } from './job-response.dto';
 
@@ -26,27 +27,28 @@ export class JobsController {
     private readonly jobs: JobsService,
     private readonly audit: AuditService,
     private readonly why: JobWhyService,
+    private readonly fleet: FleetService,
   ) {}
 
   @Post()
   @ApiOperation({
     summary: 'Submit a job (201), or get the existing one back for a repeated idempotencyKey (200)',
   })
-  @ApiCreatedResponse({ type: JobResponse })
+  @ApiCreatedResponse({ type: SubmittedJobResponse })
   @ApiOkResponse({
-    type: JobResponse,
+    type: SubmittedJobResponse,
     description: 'The job stored before with this idempotencyKey',
   })
   async create(
     @Body() dto: CreateJobDto,
     @Caller() caller: Principal,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<JobResponse> {
+  ): Promise<SubmittedJobResponse> {
     const { job, created } = await this.jobs.enqueue({ ...toNewJob(dto), tenant: caller.tenant });
     if (created)
       await this.audit.record(caller, 'job.submit', `job/${job.id}`, { topic: job.topic });
     res.status(created ? 201 : 200);
-    return JobResponse.of(job);
+    return { ...JobResponse.of(job), warnings: await this.warnings([job]) };
   }
 
   @Post('batch')
@@ -65,7 +67,15 @@ export class JobsController {
         count: created.length,
       });
     }
-    return { jobs: results.map(({ job, created }) => ({ ...JobResponse.of(job), created })) };
+    return {
+      jobs: results.map(({ job, created }) => ({ ...JobResponse.of(job), created })),
+      warnings: await this.warnings(results.map((r) => r.job)),
+    };
+  }
+
+  /** Warnings about jobs that will not run soon: nothing serves their topic. */
+  private warnings(jobs: Job[]): Promise<string[]> {
+    return this.fleet.submitWarnings(jobs.filter((j) => !isTerminal(j.status)).map((j) => j.topic));
   }
 
   @Get()

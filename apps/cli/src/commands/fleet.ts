@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client';
-import type { ExecutorView } from '@danube/sdk/rest-client';
+import type { ExecutorView, TopicView } from '@danube/sdk/rest-client';
 import { print, table, time } from '../output';
 import { wholeNumber } from './jobs';
 
@@ -37,14 +37,38 @@ export function topFrame(
   return table(['topic', 'queued', 'running', 'blocked', 'succeeded', 'failed', 'done/s'], rows);
 }
 
+const STATUSES = [
+  'blocked',
+  'queued',
+  'claimed',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'skipped',
+];
+
+/** `danube topics`: every status's count per topic, and who serves it. */
+export function topicsTable(topics: TopicView[]): string {
+  return table(
+    ['topic', ...STATUSES, 'served by'],
+    topics.map((t) => [
+      t.topic,
+      ...STATUSES.map((s) => t.counts[s] ?? 0),
+      t.executors.length > 0 ? t.executors.join(',') : 'nobody: its jobs wait',
+    ]),
+  );
+}
+
 export function registerFleetCommands(program: Command, client: Client): void {
   program
     .command('topics')
-    .description('job counts by status, per topic')
+    .description('job counts by status per topic, and the live executors serving each')
     .action(async (_options, command: Command) => {
       const { api, json } = client(command);
-      const page = await api.get<{ items: TopicCounts[] }>('/v1/topics');
-      print(json, page, () => topFrame(page.items, new Map(), 0));
+      const page = await api.get<{ items: TopicView[] }>('/v1/topics');
+      print(json, page, () => topicsTable(page.items));
     });
 
   program

@@ -4,7 +4,7 @@ import { createParser } from 'eventsource-parser';
 import ora from 'ora';
 import { parse as parseYaml } from 'yaml';
 import { ApiClient, CliError, EXIT } from '../api-client';
-import type { JobView, LogLineView, WhyView } from '@danube/sdk/rest-client';
+import type { JobView, LogLineView, SubmittedJobView, WhyView } from '@danube/sdk/rest-client';
 import { STATUS_MARK, print, table, time } from '../output';
 
 const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'];
@@ -195,7 +195,9 @@ export function registerJobCommands(program: Command, client: Client): void {
       if (options.maxAttempts !== undefined) spec.maxAttempts = options.maxAttempts;
       if (options.priority !== undefined) spec.priority = options.priority;
       if (options.idempotencyKey) spec.idempotencyKey = options.idempotencyKey;
-      const job = await api.post<JobView>('/v1/jobs', spec);
+      const job = await api.post<SubmittedJobView>('/v1/jobs', spec);
+      // On stderr, so that stdout stays the job (or its JSON) for scripts.
+      for (const warning of job.warnings) process.stderr.write(`warning: ${warning}\n`);
       if (!options.wait) {
         print(json, job, () => `submitted job ${job.id} (topic ${job.topic})`);
         return;

@@ -644,7 +644,7 @@ export interface components {
       message: string;
       exitCode: number | null;
     };
-    JobResponse: {
+    SubmittedJobResponse: {
       /** @description The job id (a 64-bit integer, as a string) */
       id: string;
       topic: string;
@@ -710,6 +710,8 @@ export interface components {
       nodeName: string | null;
       /** @description Set on a step: the job that ran it */
       parentJobId: string | null;
+      /** @description What the submitter should know, e.g. that no live executor serves the topic (the job waits until one does); empty when all is well */
+      warnings: string[];
     };
     CreateJobBatchDto: {
       /** @description Stored all together or not at all */
@@ -786,6 +788,75 @@ export interface components {
     };
     JobBatchResponse: {
       jobs: components['schemas']['BatchJobResponse'][];
+      /** @description What the submitter should know, e.g. that no live executor serves the topic (the job waits until one does); empty when all is well */
+      warnings: string[];
+    };
+    JobResponse: {
+      /** @description The job id (a 64-bit integer, as a string) */
+      id: string;
+      topic: string;
+      /** @enum {string} */
+      taskClass: 'cpu_short' | 'cpu_long' | 'gpu' | 'gpu_slurm';
+      /** @enum {string} */
+      status:
+        | 'blocked'
+        | 'queued'
+        | 'claimed'
+        | 'running'
+        | 'succeeded'
+        | 'failed'
+        | 'timed_out'
+        | 'cancelled'
+        | 'skipped';
+      priority: number;
+      /** Format: date-time */
+      runAt: string;
+      /** @description Attempts started so far (the current one included) */
+      attempts: number;
+      maxAttempts: number;
+      timeoutSeconds: number;
+      /** @description An argv array, or a string run by /bin/sh -c */
+      command: string | string[];
+      image: string | null;
+      env: {
+        [key: string]: string;
+      };
+      backoff: components['schemas']['BackoffResponse'];
+      noRetryExitCodes: number[];
+      secrets: string[];
+      secretEnv: {
+        [key: string]: string;
+      };
+      /** @description requests and limits, as Kubernetes quantities */
+      resources: {
+        [key: string]: {
+          [key: string]: string;
+        };
+      } | null;
+      labels: {
+        [key: string]: string;
+      };
+      idempotencyKey: string | null;
+      /** @description From ReportStatus, 0-100 */
+      progress: number | null;
+      statusMessage: string | null;
+      /** @description Any JSON: result.json, or ReportStatus */
+      result: Record<string, never> | null;
+      error: components['schemas']['JobErrorResponse'] | null;
+      /** @description The executor holding the job now */
+      executor: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      startedAt: string | null;
+      /** Format: date-time */
+      finishedAt: string | null;
+      /** Format: date-time */
+      cancelRequestedAt: string | null;
+      workflowId: string | null;
+      nodeName: string | null;
+      /** @description Set on a step: the job that ran it */
+      parentJobId: string | null;
     };
     JobPage: {
       items: components['schemas']['JobResponse'][];
@@ -1073,6 +1144,8 @@ export interface components {
       counts: {
         [key: string]: number;
       };
+      /** @description Live executors serving the topic; empty: its jobs wait until one does */
+      executors: string[];
     };
     TopicList: {
       items: components['schemas']['TopicResponse'][];
@@ -1372,7 +1445,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JobResponse'];
+          'application/json': components['schemas']['SubmittedJobResponse'];
         };
       };
       201: {
@@ -1380,7 +1453,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JobResponse'];
+          'application/json': components['schemas']['SubmittedJobResponse'];
         };
       };
     };
