@@ -321,7 +321,7 @@ export const danubeFleet: FleetSystem = {
     try {
       await waitForExecutors(pool, executors);
       const { rows } = await pool.query<{ at: Date }>(
-        "SELECT now() + interval '1500 milliseconds' AS at",
+        "SELECT now() + interval '5 seconds' AS at",
       );
       const dueAt = rows[0]!.at;
       const jobsService = service(pool);
