@@ -85,3 +85,27 @@ it("dies with its executor: a SIGKILLed executor's job and its children are kill
   executor.signal('SIGKILL');
   await waitFor('the orphaned job to be killed', () => !isAlive(sleeper), 5000);
 });
+
+it('a burst of starts spawns one process per turn of the event loop, so other work runs between spawns', async () => {
+  // A ticker that counts turns of the event loop; each start notes the count when it spawned.
+  let turns = 0;
+  let ticking = true;
+  const tick = () => {
+    turns++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const spawnedAt: number[] = [];
+  const handles = await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const handle = await runtime.start(context('exit 0'));
+      spawnedAt.push(turns);
+      return handle;
+    }),
+  );
+  ticking = false;
+  await Promise.all(handles.map((h) => h.wait()));
+  // Without turns, the spawns of a burst ran back to back within one turn, blocking the
+  // loop (and lease renewals) for as long as all of them took.
+  expect(new Set(spawnedAt).size).toBe(spawnedAt.length);
+});
