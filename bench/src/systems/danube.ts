@@ -369,6 +369,7 @@ export const danubeFleet: FleetSystem = {
           Array.from({ length: n }, () => ({
             topic: TOPIC,
             command: ['sleep', String(sleepSeconds)],
+            taskClass: 'cpu_long',
             timeoutSeconds: sleepSeconds + 30,
           })),
         );
