@@ -239,9 +239,13 @@ it("the SSE streams need a key, and follow only the caller's events", async () =
     const { status } = await http('GET', `${api.url}${path}`, undefined, { authorization: '' });
     expect({ path, status }).toEqual({ path, status: 401 });
   }
-  const theirs = await readSse(`${api.url}/v1/events?follow=true`, (events) => events.length >= 1, {
-    headers: bearer(keys.other),
-  });
+  const theirs = await readSse(
+    `${api.url}/v1/events?follow=true&after=0-0`,
+    (events) => events.length >= 1,
+    {
+      headers: bearer(keys.other),
+    },
+  );
   expect(theirs.every((e) => e.data.jobId === objects.theirJob)).toBe(true);
 });
 

@@ -159,6 +159,26 @@ it('job log lines are JSON with job_id, attempt, topic, tenant and executor', as
   );
 });
 
+it('follow=true without a cursor starts at the end: no history, only what happens next', async () => {
+  const old = await http('POST', `${api.url}/v1/jobs`, { topic: 'obs-tail', command: 'true' });
+  const following = readSse(`${api.url}/v1/events?topic=obs-tail&follow=true`, (events) =>
+    events.some((e) => e.event === 'job_queued'),
+  );
+  // New jobs until the follower, once connected, has seen one.
+  const newer: string[] = [];
+  let done = false;
+  void following.finally(() => (done = true));
+  while (!done) {
+    newer.push(
+      (await http('POST', `${api.url}/v1/jobs`, { topic: 'obs-tail', command: 'true' })).body.id,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const events = await following;
+  expect(events.map((e) => e.data.jobId)).not.toContain(old.body.id);
+  expect(newer).toContain(events.find((e) => e.event === 'job_queued')!.data.jobId);
+});
+
 it('SSE: a follower sees every transition of a 3-node workflow in order, and resuming with Last-Event-ID misses nothing', async () => {
   const { body: workflow } = await http('POST', `${api.url}/v1/workflows`, {
     name: 'three',
@@ -170,7 +190,8 @@ it('SSE: a follower sees every transition of a 3-node workflow in order, and res
   });
   const finished = (events: { event?: string }[]) =>
     events.some((e) => e.event === 'workflow_succeeded');
-  const url = `${api.url}/v1/events?workflowId=${workflow.id}&follow=true`;
+  // From the beginning (0-0): the workflow was submitted before the follower connected.
+  const url = `${api.url}/v1/events?workflowId=${workflow.id}&follow=true&after=0-0`;
   const events = await readSse(url, finished);
   const jobIds = new Map<string, string>(
     workflow.nodes.map((n: { name: string; jobId: string }) => [n.jobId, n.name]),

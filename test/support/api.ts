@@ -45,7 +45,7 @@ export async function startApi(
     databaseUrl,
   );
   const app = await createApiApp(ApiModule.forRoot(options), options);
-  await listenApi(app, { host: '127.0.0.1', port: 0 });
+  await listenApi(app, { host: '127.0.0.1', port: 0, grpcPort: options.grpcPort });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   const grpcAddress = `127.0.0.1:${grpcPort}`;

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { listenOn } from '@danube/lifecycle';
 import type { ApiOptions } from './api.config';
 import { jobServiceGrpcOptions } from './grpc/grpc.options';
 import { openApiDocument } from './openapi-document';
@@ -37,11 +38,18 @@ export async function createApiApp(
   return app;
 }
 
-/** Starts the JobService (gRPC) and then the REST API; resolves once both listen. */
+/**
+ * Starts the JobService (gRPC) and then the REST API; resolves once both listen. A port in
+ * use is an error naming the variable to change.
+ */
 export async function listenApi(
   app: NestExpressApplication,
-  options: Pick<ApiOptions, 'host' | 'port'>,
+  options: Pick<ApiOptions, 'host' | 'port' | 'grpcPort'>,
 ): Promise<void> {
-  await app.startAllMicroservices();
-  await app.listen(options.port, options.host);
+  await listenOn('the JobService (gRPC)', `${options.host}:${options.grpcPort}`, 'GRPC_PORT', () =>
+    app.startAllMicroservices(),
+  );
+  await listenOn('the REST API', `${options.host}:${options.port}`, 'PORT', () =>
+    app.listen(options.port, options.host),
+  );
 }

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadExecutorOptions } from '@danube/executor';
-import { closeOnSignals, runMain } from '@danube/lifecycle';
+import { closeOnSignals, listenOn, runMain } from '@danube/lifecycle';
 import { LOG_LEVELS, type LogLevel } from '@danube/observability';
 import { ExecutorAppModule } from './executor-app.module';
 
@@ -22,7 +22,12 @@ runMain('danube-executor', async () => {
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  await app.listen(options.httpPort, options.httpHost);
+  await listenOn(
+    'the executor (/metrics, /healthz, /readyz)',
+    `${options.httpHost}:${options.httpPort}`,
+    'EXECUTOR_HTTP_PORT',
+    () => app.listen(options.httpPort, options.httpHost),
+  );
   const logger = app.get(Logger);
   const { port } = app.getHttpServer().address() as { port: number };
   logger.log(

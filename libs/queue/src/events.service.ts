@@ -67,6 +67,16 @@ export class EventsService {
         : laterOf(cursor, `${horizon.tx}-${horizon.seq}`);
     return { items, nextCursor };
   }
+
+  /**
+   * The cursor at the end of the stream now (the last event that can no longer be joined
+   * by an earlier one still committing): a follower starting here sees only what comes next.
+   */
+  async end(filter: EventFilter): Promise<string> {
+    const rows = await this.events.read({ tx: '0', seq: '0' }, filter, 0);
+    const horizon = rows.find((r) => r.kind === 'horizon');
+    return horizon ? `${horizon.tx}-${horizon.seq}` : START;
+  }
 }
 
 function laterOf(a: string, b: string): string {

@@ -15,7 +15,8 @@ import { FOLLOW_POLL_MS, openSse } from '../http/sse';
 
 export class EventsQuery {
   @ApiPropertyOptional({
-    description: "Events after this cursor (an event's cursor, or nextCursor)",
+    description:
+      "Events after this cursor (an event's cursor, or nextCursor; 0-0 for the beginning). Without it a page starts at the beginning and follow=true at the end",
   })
   @IsOptional()
   @IsString()
@@ -107,8 +108,12 @@ export class EventsController {
     };
     const limit = query.limit ?? 500;
     const resumeFrom = req.header('last-event-id') ?? query.after;
-    // Checked before any stream opens, so a bad cursor is a plain 400.
-    let page = await this.events.read(resumeFrom, filter, limit);
+    // Checked before any stream opens, so a bad cursor is a plain 400. A follower that names
+    // no place starts at the end, as `tail -f` does; a page starts at the beginning.
+    let page =
+      query.follow === 'true' && resumeFrom === undefined
+        ? { items: [], nextCursor: await this.events.end(filter) }
+        : await this.events.read(resumeFrom, filter, limit);
     if (query.follow !== 'true') {
       res.json(page);
       return;

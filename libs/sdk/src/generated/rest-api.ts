@@ -1858,7 +1858,7 @@ export interface operations {
   EventsController_list: {
     parameters: {
       query?: {
-        /** @description Events after this cursor (an event's cursor, or nextCursor) */
+        /** @description Events after this cursor (an event's cursor, or nextCursor; 0-0 for the beginning). Without it a page starts at the beginning and follow=true at the end */
         after?: string;
         topic?: string;
         jobId?: string;
