@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client';
 import type { ExecutorView, TopicView } from '@danube/sdk/rest-client';
+// The file, not @danube/core's index: the CLI starts without loading class-validator.
+import { JOB_STATUSES } from '../../../../libs/core/src/job-status';
 import { print, table, time } from '../output';
 import { wholeNumber } from './jobs';
 
@@ -37,25 +39,13 @@ export function topFrame(
   return table(['topic', 'queued', 'running', 'blocked', 'succeeded', 'failed', 'done/s'], rows);
 }
 
-const STATUSES = [
-  'blocked',
-  'queued',
-  'claimed',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'cancelled',
-  'skipped',
-];
-
 /** `danube topics`: every status's count per topic, and who serves it. */
 export function topicsTable(topics: TopicView[]): string {
   return table(
-    ['topic', ...STATUSES, 'served by'],
+    ['topic', ...JOB_STATUSES, 'served by'],
     topics.map((t) => [
       t.topic,
-      ...STATUSES.map((s) => t.counts[s] ?? 0),
+      ...JOB_STATUSES.map((s) => t.counts[s] ?? 0),
       t.executors.length > 0 ? t.executors.join(',') : 'nobody: its jobs wait',
     ]),
   );
