@@ -16,6 +16,10 @@ export type WorkflowNodeView = Schemas['WorkflowNodeResponse'];
 export type WorkflowGraphView = Schemas['WorkflowGraphResponse'];
 export type ExecutorView = Schemas['ExecutorResponse'];
 export type TopicView = Schemas['TopicResponse'];
+export type TenantView = Schemas['TenantResponse'];
+export type QuotasView = Schemas['QuotasResponse'];
+export type ImageRuleView = Schemas['ImageRuleResponse'];
+export type AuditEntryView = Schemas['AuditEntryResponse'];
 
 /** What POST /v1/jobs takes (see /docs for every field). */
 export interface SubmitJob {

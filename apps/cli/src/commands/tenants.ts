@@ -2,31 +2,9 @@ import type { Command } from 'commander';
 import { CliError, EXIT, type ApiClient } from '../api-client';
 import { dateTime, print, table } from '../output';
 import { classCap, limit, noLimit } from '../parse';
+import type { ImageRuleView, QuotasView as Quotas, TenantView } from '@danube/sdk/rest-client';
 
 type Client = (command: Command) => { api: ApiClient; json: boolean };
-
-/** A tenant's limits; null (and a class missing from the map) is no limit. */
-export interface Quotas {
-  maxRunning: number | null;
-  maxRunningByClass: Record<string, number>;
-  maxQueued: number | null;
-  maxTimeoutSeconds: number | null;
-}
-
-export interface TenantView {
-  name: string;
-  quotas: Quotas;
-  createdAt: string;
-}
-
-export interface ImageRuleView {
-  id: string;
-  tenant: string;
-  topic: string | null;
-  pattern: string;
-  pullSecret: string | null;
-  createdAt: string;
-}
 
 /** The quota flags as commander parsed them; a class set to none is null. */
 interface QuotaOptions {

@@ -3,19 +3,9 @@ import type { UsageView } from '@danube/sdk/rest-client';
 import type { ApiClient } from '../api-client';
 import { dateTime, print, table } from '../output';
 import { count, isoTime } from '../parse';
+import type { AuditEntryView } from '@danube/sdk/rest-client';
 
 type Client = (command: Command) => { api: ApiClient; json: boolean };
-
-export interface AuditEntryView {
-  id: string;
-  at: string;
-  /** Null for what the system did on its own (or a key since deleted). */
-  keyId: string | null;
-  tenant: string;
-  action: string;
-  target: string | null;
-  details: unknown;
-}
 
 export function registerUsageCommands(program: Command, client: Client): void {
   program
