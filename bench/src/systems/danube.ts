@@ -320,9 +320,7 @@ export const danubeFleet: FleetSystem = {
     );
     try {
       await waitForExecutors(pool, executors);
-      const { rows } = await pool.query<{ at: Date }>(
-        "SELECT now() + interval '5 seconds' AS at",
-      );
+      const { rows } = await pool.query<{ at: Date }>("SELECT now() + interval '5 seconds' AS at");
       const dueAt = rows[0]!.at;
       const jobsService = service(pool);
       for (let done = 0; done < jobs; done += 1000) {
