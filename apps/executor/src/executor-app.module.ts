@@ -16,9 +16,6 @@ export class ExecutorAppModule {
           max: 4,
           applicationName: `danube-executor-${options.instanceId}`,
           lockTimeoutMs: EXECUTOR_LOCK_TIMEOUT_MS,
-          // A stalled executor's open transaction ends before its leases could: the reaper
-          // can then take its jobs, whose rows it would otherwise skip as locked.
-          idleInTransactionTimeoutMs: options.fenceMarginMs,
         }),
         ObservabilityModule.forRoot(),
         ExecutorModule.forRoot(options),

@@ -1,7 +1,6 @@
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { isDatabaseUnavailable } from './database-errors';
-import { createPool } from './pool';
 import { withTransaction } from './transaction';
 
 let db: TestDatabase;
@@ -47,40 +46,6 @@ it('a backend killed while a transaction holds its connection fails that transac
     expect(db.pool.totalCount).toBeLessThanOrEqual(2);
   } finally {
     process.off('uncaughtException', onUncaught);
-  }
-});
-
-it('a session stalled inside a transaction is ended after idleInTransactionTimeoutMs, and its locks with it', async () => {
-  const pool = createPool({ databaseUrl: db.url, max: 1, idleInTransactionTimeoutMs: 300 });
-  const other = new Client({ connectionString: db.url });
-  await other.connect();
-  try {
-    let locked!: () => void;
-    const holding = new Promise<void>((resolve) => (locked = resolve));
-    const stalled = withTransaction(pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(4242)');
-      locked();
-      // A process stopped mid-transaction: nothing is sent for longer than the timeout.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      await client.query('SELECT 1');
-    });
-    await holding;
-    // Waits for the lock, and gets it once Postgres has ended the stalled session.
-    await other.query(`SET statement_timeout = '20s'`);
-    await other.query('SELECT pg_advisory_lock(4242)');
-    const endedBeforeTheStallWasOver = await Promise.race([
-      stalled.then(
-        () => 'committed',
-        () => 'failed',
-      ),
-      'still stalled',
-    ]);
-    expect(endedBeforeTheStallWasOver).toBe('still stalled');
-    await expect(stalled).rejects.toThrow(/idle-in-transaction|terminat|Connection/i);
-    expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
-  } finally {
-    await other.end();
-    await pool.end();
   }
 });
 

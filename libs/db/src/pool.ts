@@ -23,13 +23,6 @@ export interface PoolOptions {
    * process: its statements fail after this long and are retried, or answered with an error.
    */
   lockTimeoutMs?: number;
-  /**
-   * Longest a session may sit in an open transaction without sending a statement (ms; 0:
-   * forever). Postgres then ends the session, rolling back and letting go of its locks: a
-   * process stopped in the middle of a transaction (SIGSTOP, a stall) cannot keep rows and
-   * advisory locks from everyone else until it wakes.
-   */
-  idleInTransactionTimeoutMs?: number;
 }
 
 export function createPool({
@@ -37,14 +30,7 @@ export function createPool({
   max = 10,
   applicationName = 'danube',
   lockTimeoutMs = 0,
-  idleInTransactionTimeoutMs = 0,
 }: PoolOptions): Pool {
-  const settings = [
-    ...(lockTimeoutMs > 0 ? [`-c lock_timeout=${lockTimeoutMs}`] : []),
-    ...(idleInTransactionTimeoutMs > 0
-      ? [`-c idle_in_transaction_session_timeout=${idleInTransactionTimeoutMs}`]
-      : []),
-  ];
   const config: PoolConfig = {
     connectionString: databaseUrl,
     max,
@@ -53,7 +39,7 @@ export function createPool({
     idleTimeoutMillis: 30_000,
     // Dead connections are noticed by the kernel, not only by the next query that hangs.
     keepAlive: true,
-    ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
+    ...(lockTimeoutMs > 0 ? { options: `-c lock_timeout=${lockTimeoutMs}` } : {}),
   };
   const pool = new Pool(config);
   // A broken idle connection (server restart, network blip) must not crash the process;
