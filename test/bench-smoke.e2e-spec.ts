@@ -48,4 +48,4 @@ it('npm run bench -- --quick runs every scenario and writes latest.json and late
   const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
   expect(markdown).toContain('## Drain');
   expect(markdown).toContain('Index Scan using jobs_claim');
-}, 300_000);
+}, 600_000);

@@ -152,12 +152,12 @@ describe('a diamond A -> (B, C) -> D', () => {
       n.name,
       n.status,
     ]);
-    expect(statuses.slice(1)).toEqual([
-      ['B', 'blocked'],
-      ['C', 'blocked'],
-      ['D', 'blocked'],
-    ]);
-    expect(['queued', 'claimed', 'running']).toContain(statuses[0][1]);
+    // A may already have run by the time the answer is read back (it echoes one line), and
+    // released B and C; D cannot have started: C alone takes 0.3 s.
+    expect(statuses[3]).toEqual(['D', 'blocked']);
+    for (const [, status] of statuses.slice(1, 3)) {
+      expect(['blocked', 'queued', 'claimed', 'running']).toContain(status);
+    }
     const done = await untilDone(created.body.id);
     expect(done.status).toBe('succeeded');
     expect(done.counts).toEqual({ succeeded: 4 });
