@@ -1,7 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, postgresOwner, postgresProgram } from '../../libs/db/src';
+import {
+  freePort,
+  initialisePostgres,
+  postgresOwner,
+  postgresProgram,
+  POSTGRES_PASSWORD,
+} from '../../libs/db/src';
 import { spawnTracked, type TrackedProcess } from '../../test/support/processes';
 import { waitFor } from '../../test/support/wait-for';
 
@@ -28,11 +33,11 @@ export class PostgresServer {
   ) {}
 
   get url(): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+    return `postgres://postgres:${POSTGRES_PASSWORD}@127.0.0.1:${this.port}/postgres`;
   }
 
   urlOf(database: string): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+    return `postgres://postgres:${POSTGRES_PASSWORD}@127.0.0.1:${this.port}/${database}`;
   }
 
   static async create(dir: string): Promise<PostgresServer> {
@@ -41,15 +46,7 @@ export class PostgresServer {
     // Postgres runs as its own user: it must be able to reach the data directory.
     chmodSync(dir, 0o755);
     const dataDir = join(dir, 'data');
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      if (owner) chownSync(dataDir, owner.uid, owner.gid);
-      execFileSync(
-        postgresProgram('initdb'),
-        ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale'],
-        { stdio: 'pipe', ...(owner ?? {}) },
-      );
-    }
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) initialisePostgres(dataDir, owner);
     const server = new PostgresServer(dataDir, await freePort(), owner);
     await server.start();
     return server;

@@ -25,7 +25,9 @@ export interface EmbeddedPostgres {
 }
 
 const USER = 'postgres';
-const PASSWORD = 'postgres';
+/** The local cluster's password, in every URL to it. */
+export const POSTGRES_PASSWORD = 'postgres';
+const PASSWORD = POSTGRES_PASSWORD;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -103,7 +105,7 @@ export async function startEmbeddedPostgres(
   };
   let server: ChildProcess;
   try {
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(dataDir, owner);
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) initialisePostgres(dataDir, owner);
     const args = ['-D', dataDir, '-p', String(port)];
     for (const [key, value] of Object.entries(settings)) args.push('-c', `${key}=${value}`);
     server = spawn(postgresProgram('postgres'), args, {
@@ -144,8 +146,14 @@ export async function startEmbeddedPostgres(
   };
 }
 
-/** initdb with the password Danube's URLs carry; the data directory belongs to `owner`. */
-function initialise(dataDir: string, owner: { uid: number; gid: number } | null): void {
+/**
+ * initdb with user `postgres` and the password Danube's URLs carry (POSTGRES_PASSWORD); the
+ * data directory belongs to `owner` (see postgresOwner).
+ */
+export function initialisePostgres(
+  dataDir: string,
+  owner: { uid: number; gid: number } | null,
+): void {
   // The folders above it stay open to Postgres's own user; the data directory does not.
   mkdirSync(dirname(dataDir), { recursive: true });
   mkdirSync(dataDir, { mode: 0o700 });
