@@ -147,6 +147,8 @@ it('SIGKILL of an executor running jobs: after its leases expire the jobs comple
       20_000,
     );
     expect(job.attempts).toBe(2);
+    // A finished job still names the executor that ran its last attempt.
+    expect(job.executor).toBe(survivor.id);
     const { body } = await http('GET', `${api.url}/v1/jobs/${id}/executions`);
     // The first attempt is recorded by the reaper, naming the executor that ran it.
     expect(body.items).toMatchObject([
@@ -160,10 +162,13 @@ it('SIGKILL of an executor running jobs: after its leases expire the jobs comple
       { attempt: 2, outcome: 'succeeded', executorId: survivor.id },
     ]);
   }
+  // The dead executor is lost once its heartbeat is older than its lease; the survivor is alive.
   const executorsView = await http('GET', `${api.url}/v1/executors`);
-  expect(
-    executorsView.body.items.find((e: { id: string }) => e.id === 'crash-survivor').state,
-  ).toBe('alive');
+  const stateOf = (id: string) =>
+    executorsView.body.items.find((e: { id: string }) => e.id === id).state;
+  expect([stateOf('crash-doomed'), stateOf('crash-survivor')]).toEqual(['lost', 'alive']);
+  const warned = await http('POST', `${api.url}/v1/jobs`, { topic: 'crash', command: 'true' });
+  expect(warned.body.warnings).toEqual([]);
 });
 
 it('SIGTERM lets running jobs finish within the grace period, then releases the rest', async () => {

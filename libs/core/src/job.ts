@@ -73,6 +73,8 @@ export interface Job {
   idempotencyKey: string | null;
   runtimeRef: string | null;
   leaseOwner: string | null;
+  /** The executor that started the current (or last) attempt. */
+  startedBy: string | null;
   progress: number | null;
   statusMessage: string | null;
   result: unknown;
@@ -109,6 +111,8 @@ export interface ClaimedJob {
   /** Set when the attempt was started by an executor that lost its lease: adopt it. */
   runtimeRef: string | null;
   startedAt: Date | null;
+  /** With runtimeRef: the executor that started the attempt being adopted. */
+  startedBy: string | null;
   leaseToken: string;
   workflowId: string | null;
   nodeName: string | null;

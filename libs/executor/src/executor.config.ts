@@ -75,6 +75,15 @@ export class ExecutorEnv {
   @Min(100)
   EXECUTOR_REAP_INTERVAL_MS = 5000;
 
+  /**
+   * How long a stopped or lost executor stays listed (GET /v1/executors) before the reaper
+   * forgets it. The records of the attempts it ran keep its name.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'EXECUTOR_PRUNE_AFTER_MS must be a whole number of milliseconds' })
+  @Min(1000)
+  EXECUTOR_PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000;
+
   @Type(() => Number)
   @IsInt({ message: 'EXECUTOR_SHUTDOWN_GRACE_MS must be a whole number of milliseconds' })
   @Min(0)
@@ -169,6 +178,8 @@ export interface ExecutorOptions {
    */
   fenceMarginMs: number;
   reapIntervalMs: number;
+  /** Stopped or lost executors older than this are forgotten by the reaper. */
+  pruneExecutorsAfterMs: number;
   shutdownGraceMs: number;
   killGraceMs: number;
   workDir: string;
@@ -213,6 +224,7 @@ export function loadExecutorOptions(env: NodeJS.ProcessEnv = process.env): Execu
     heartbeatMs,
     fenceMarginMs,
     reapIntervalMs: e.EXECUTOR_REAP_INTERVAL_MS,
+    pruneExecutorsAfterMs: e.EXECUTOR_PRUNE_AFTER_MS,
     shutdownGraceMs: e.EXECUTOR_SHUTDOWN_GRACE_MS,
     killGraceMs: e.EXECUTOR_KILL_GRACE_MS,
     workDir: e.DANUBE_WORK_DIR ?? join(tmpdir(), 'danube-work'),

@@ -76,7 +76,7 @@ export class ExecutorService {
       this.release,
       notifyQueued,
     );
-    this.reaper = new Reaper(pool, this.release, notifyQueued);
+    this.reaper = new Reaper(pool, this.release, notifyQueued, options.pruneExecutorsAfterMs);
     this.leases = new LeaseKeeper(
       options.instanceId,
       options.leaseMs,
@@ -121,6 +121,7 @@ export class ExecutorService {
       version: VERSION,
       runtime: runtime.name,
       capacity: options.concurrency,
+      leaseMs: options.leaseMs,
     });
     await this.listener.start();
     this.every('heartbeat', options.heartbeatMs, () => this.leases.heartbeat());

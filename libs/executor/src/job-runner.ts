@@ -145,13 +145,15 @@ export class JobRunner {
         handle = await this.runtime.adopt(job.runtimeRef, context);
         if (!handle) {
           await this.record(
-            startedAt,
+            job.startedAt ?? startedAt,
             {
               kind: 'failed',
               category: 'infra',
               message: `attempt ${this.attempt} was left behind by an executor that stopped, and the ${this.runtime.name} runtime cannot re-attach to it`,
             },
             job.runtimeRef,
+            '',
+            job.startedBy,
           );
           return;
         }
@@ -174,10 +176,10 @@ export class JobRunner {
       msg: `job ${job.id} attempt ${this.attempt} ${adopted ? 'adopted' : 'started'}`,
     });
 
-    if (!this.refStoredFirst) this.markRunning(handle, startedAt);
-    const runningSince =
-      job.runtimeRef && job.startedAt ? job.startedAt.getTime() : startedAt.getTime();
-    const timeoutMs = Math.max(0, runningSince + job.timeoutSeconds * 1000 - Date.now());
+    if (!this.refStoredFirst) this.markRunning(handle, startedAt, adopted);
+    // An adopted attempt started when the executor that started it says, and is timed from then.
+    const runningSince = adopted && job.startedAt ? job.startedAt : startedAt;
+    const timeoutMs = Math.max(0, runningSince.getTime() + job.timeoutSeconds * 1000 - Date.now());
     const timer = setTimeout(() => this.stop('timeout'), timeoutMs);
     const outcome = await handle.wait();
     clearTimeout(timer);
@@ -194,10 +196,11 @@ export class JobRunner {
       return;
     }
     const recorded = await this.record(
-      startedAt,
+      runningSince,
       outcome,
       handle.ref,
       this.redact(handle.stderrTail()),
+      adopted ? job.startedBy : null,
     );
     if (recorded) await handle.cleanUp?.();
   }
@@ -207,14 +210,15 @@ export class JobRunner {
    * is stored on the job only for an attempt that runs on without this executor, as the
    * ref another executor adopts; a local process's ref goes only into the attempt's record.
    */
-  private markRunning(handle: RunHandle, startedAt: Date): void {
+  private markRunning(handle: RunHandle, startedAt: Date, adopted: boolean): void {
     const { job } = this;
     void this.writer
       .start({
         id: job.id,
         leaseToken: job.leaseToken,
-        startedAt: job.runtimeRef && job.startedAt ? job.startedAt : startedAt,
+        startedAt: adopted && job.startedAt ? job.startedAt : startedAt,
         runtimeRef: handle.keepsRunning ? handle.ref : null,
+        adopted,
       })
       .then(({ held, cancelRequested }) => {
         if (!held) this.stop('lease_lost');
@@ -238,6 +242,8 @@ export class JobRunner {
     outcome: Outcome,
     runtimeRef: string | null,
     stderrTail = '',
+    /** An adopted attempt: the executor that started it. */
+    adoptedFrom: string | null = null,
   ): Promise<boolean> {
     const { job } = this;
     if (this.stopReason === 'lease_lost') {
@@ -275,6 +281,7 @@ export class JobRunner {
       runtimeRef,
       startedAt,
       finishedAt,
+      adoptedFrom,
     };
     const recorded = await this.writer.finish(finish);
     if (!recorded) {

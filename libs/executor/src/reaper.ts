@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { withTransaction } from '@danube/db';
-import { AttemptsRepository, type TerminalHook } from '@danube/queue';
+import { AttemptsRepository, ExecutorsRepository, type TerminalHook } from '@danube/queue';
 import type { Pool } from 'pg';
 
 /**
  * Ends expired leases, whoever held them (see REAP_EXPIRED_LEASES): the attempts of dead,
  * stalled or cut-off executors get their record and their jobs go back to the queue in
- * their old place. Every executor runs it on a timer; a transaction-scoped advisory lock
- * lets one through at a time, and the others skip the round.
+ * their old place; and forgets executors long stopped or lost (PRUNE_EXECUTORS). Every
+ * executor runs it on a timer; a transaction-scoped advisory lock lets one through at a
+ * time, and the others skip the round.
  */
 export class Reaper {
   private readonly logger = new Logger(Reaper.name);
@@ -18,6 +19,8 @@ export class Reaper {
     private readonly terminalHook: TerminalHook,
     /** Topics that got queued jobs, after the commit. */
     private readonly onQueued: (topics: Iterable<string>) => void,
+    /** Stopped or lost executors older than this are forgotten. */
+    private readonly pruneExecutorsAfterMs: number,
   ) {}
 
   async reap(): Promise<void> {
@@ -25,6 +28,11 @@ export class Reaper {
       const attempts = AttemptsRepository.on(client);
       if (!(await attempts.tryReaperLock())) return { reaped: [], unblockedTopics: [] };
       const reaped = await attempts.reapExpiredLeases();
+      const pruned = await ExecutorsRepository.on(client).prune(this.pruneExecutorsAfterMs);
+      if (pruned.length > 0)
+        this.logger.log(
+          `forgot ${pruned.length} long stopped or lost executors: ${pruned.join(', ')}`,
+        );
       // Jobs whose cancel was asked end here as cancelled: their workflows must hear of it.
       const ended = reaped.filter((j) => j.status === 'cancelled' && j.workflowId !== null);
       const { queuedTopics } =

@@ -68,6 +68,7 @@ export class AttemptsRepository extends Repository {
         starts.map((s) => s.startedAt),
         starts.map((s) => s.runtimeRef),
         fromStatuses('running'),
+        starts.map((s) => s.adopted === true),
       ]),
     );
     return {
@@ -117,6 +118,7 @@ export class AttemptsRepository extends Repository {
         executorId,
         runtime,
         [...LEASED_STATUSES],
+        column((f) => f.adoptedFrom ?? null),
       ]),
     );
     return {

@@ -9,7 +9,7 @@
 /** What an executor needs of a job it claimed (see ClaimedJob). */
 const CLAIMED_COLUMNS = `
   j.id, j.tenant, j.topic, j.task_class, j.priority, j.run_at, j.attempts, j.max_attempts,
-  j.timeout_seconds, j.spec, j.labels, j.runtime_ref, j.lease_token, j.started_at, j.workflow_id,
+  j.timeout_seconds, j.spec, j.labels, j.runtime_ref, j.lease_token, j.started_at, j.started_by, j.workflow_id,
   j.node_name`;
 
 /**
@@ -78,7 +78,8 @@ function skipLockedParts(rows: string, statuses: string) {
 }
 
 /**
- * claimed -> running for a batch of started attempts, fenced by lease token. Returns the
+ * claimed -> running for a batch of started (or adopted: `adopted`, keeping started_by)
+ * attempts, fenced by lease token. Returns the
  * rows it moved, with whether a cancel was requested meanwhile (and `busy` rows, see
  * BatchLocking). A job missing from the result lost its lease; its attempt must be stopped.
  */
@@ -87,13 +88,14 @@ function markJobsRunning(locking: BatchLocking): string {
   const parts = skipLockedParts('s', '$5');
   return `
   WITH s AS (
-    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[])
-      AS s(id, lease_token, started_at, runtime_ref)
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[], $6::boolean[])
+      AS s(id, lease_token, started_at, runtime_ref, adopted)
   )${skip ? parts.held : ''}, moved AS (
     UPDATE danube.jobs j SET
       status = 'running',
       started_at = s.started_at,
-      runtime_ref = s.runtime_ref
+      runtime_ref = s.runtime_ref,
+      started_by = CASE WHEN s.adopted THEN j.started_by ELSE j.lease_owner END
     FROM s${skip ? ' JOIN held h ON h.id = s.id' : ''}
     WHERE j.id = s.id AND j.lease_token = s.lease_token AND j.status = ANY($5::danube.job_status[])
     RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
@@ -111,8 +113,9 @@ export const MARK_JOBS_RUNNING: Record<BatchLocking, string> = {
  * one, or queued again for a retry: at a later run_at after a backoff, or keeping its place
  * when retry_at is null), releases its lease, and inserts one execution row per attempt.
  * Rows whose lease token no longer matches are left alone and get no execution row: the
- * attempt's record was written by whoever took the lease (the reaper). See BatchLocking
- * for `busy` rows.
+ * attempt's record was written by whoever took the lease (the reaper). An adopted
+ * attempt's row names the executor that started it (adopted_from) and, as adopted_by, this
+ * one. See BatchLocking for `busy` rows.
  */
 function finishAttempts(locking: BatchLocking): string {
   const skip = locking === 'skipLocked';
@@ -122,9 +125,9 @@ function finishAttempts(locking: BatchLocking): string {
     SELECT * FROM unnest(
       $1::bigint[], $2::uuid[], $3::integer[], $4::danube.job_status[], $5::danube.job_status[],
       $6::timestamptz[], $7::danube.error_category[], $8::text[], $9::integer[], $10::text[],
-      $11::jsonb[], $12::text[], $13::timestamptz[], $14::timestamptz[]
+      $11::jsonb[], $12::text[], $13::timestamptz[], $14::timestamptz[], $18::text[]
     ) AS d(id, lease_token, attempt, next_status, outcome, retry_at, error_category, message,
-           exit_code, stderr_tail, result, runtime_ref, started_at, finished_at)
+           exit_code, stderr_tail, result, runtime_ref, started_at, finished_at, adopted_from)
   )${skip ? parts.held : ''}, finished AS (
     UPDATE danube.jobs j SET
       status = d.next_status,
@@ -143,9 +146,11 @@ function finishAttempts(locking: BatchLocking): string {
     RETURNING j.id, j.status, j.workflow_id, j.parent_job_id
   ), recorded AS (
     INSERT INTO danube.executions (
-      job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category, message,
-      exit_code, stderr_tail, started_at, finished_at)
-    SELECT d.id, d.attempt, $15, $16, d.runtime_ref, d.outcome, d.error_category, d.message,
+      job_id, attempt, executor_id, adopted_by, runtime, runtime_ref, outcome, error_category,
+      message, exit_code, stderr_tail, started_at, finished_at)
+    SELECT d.id, d.attempt, coalesce(d.adopted_from, $15),
+           CASE WHEN d.adopted_from <> $15 THEN $15 END,
+           $16, d.runtime_ref, d.outcome, d.error_category, d.message,
            d.exit_code, d.stderr_tail, d.started_at, d.finished_at
     FROM done d JOIN finished f ON f.id = d.id
     -- Never expected; if it happens, a record that exists must not fail the whole batch.

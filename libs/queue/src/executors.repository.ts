@@ -10,9 +10,11 @@ export interface ExecutorRegistration {
   version: string;
   runtime: string;
   capacity: number;
+  /** Its lease duration: missing heartbeats for that long, it counts as lost. */
+  leaseMs: number;
 }
 
-export interface ExecutorRecord extends ExecutorRegistration {
+export interface ExecutorRecord extends Omit<ExecutorRegistration, 'leaseMs'> {
   running: number;
   startedAt: Date;
   heartbeatAt: Date;
@@ -32,6 +34,7 @@ export class ExecutorsRepository extends Repository {
       e.version,
       e.runtime,
       e.capacity,
+      e.leaseMs,
     ]);
   }
 
@@ -44,17 +47,17 @@ export class ExecutorsRepository extends Repository {
   }
 
   /** The ids of the live executors serving each of `topics` (a topic nobody serves is absent). */
-  async liveByTopic(topics: string[], lostAfterMs: number): Promise<Map<string, string[]>> {
+  async liveByTopic(topics: string[]): Promise<Map<string, string[]>> {
     const { rows } = await this.db.query<{ topic: string; executors: string[] }>(
       sql.LIVE_EXECUTORS_BY_TOPIC,
-      [lostAfterMs, topics],
+      [topics],
     );
     return new Map(rows.map((r) => [r.topic, r.executors]));
   }
 
-  /** `lostAfterMs`: how old a heartbeat may be before the executor counts as lost. */
-  async list(lostAfterMs: number): Promise<ExecutorRecord[]> {
-    const { rows } = await this.db.query(sql.LIST_EXECUTORS, [lostAfterMs]);
+  /** Every registered executor with its state (see EXECUTOR_IS_ALIVE). */
+  async list(): Promise<ExecutorRecord[]> {
+    const { rows } = await this.db.query(sql.LIST_EXECUTORS);
     return rows.map((r) => ({
       id: r.id,
       topics: r.topics,
@@ -69,5 +72,11 @@ export class ExecutorsRepository extends Repository {
       stoppedAt: r.stopped_at,
       state: r.state,
     }));
+  }
+
+  /** Forgets executors stopped or unheard of for longer than `afterMs`; their ids. */
+  async prune(afterMs: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(sql.PRUNE_EXECUTORS, [afterMs]);
+    return rows.map((r) => r.id);
   }
 }

@@ -3,9 +3,6 @@ import type { JobStatus } from '@danube/core';
 import { ExecutorsRepository, type ExecutorRecord } from './executors.repository';
 import { JobsRepository } from './jobs.repository';
 
-/** How long a heartbeat may be missing before an executor is called lost. */
-export const LOST_AFTER_MS = 60_000;
-
 /** The fleet as users see it: topics with their job counts, and the executors serving them. */
 @Injectable()
 export class FleetService {
@@ -28,7 +25,7 @@ export class FleetService {
       counts[status] = count;
       byTopic.set(topic, counts);
     }
-    const serving = await this.executors.liveByTopic([...byTopic.keys()], LOST_AFTER_MS);
+    const serving = await this.executors.liveByTopic([...byTopic.keys()]);
     return [...byTopic.entries()].map(([topic, counts]) => ({
       topic,
       counts,
@@ -42,7 +39,7 @@ export class FleetService {
    */
   async submitWarnings(topics: Iterable<string>): Promise<string[]> {
     const wanted = [...new Set(topics)];
-    const serving = await this.executors.liveByTopic(wanted, LOST_AFTER_MS);
+    const serving = await this.executors.liveByTopic(wanted);
     return wanted
       .filter((topic) => !serving.has(topic))
       .map(
@@ -51,8 +48,8 @@ export class FleetService {
       );
   }
 
-  /** Every registered executor, `lost` when its heartbeat is older than a minute. */
+  /** Every registered executor, `lost` once its heartbeat is older than its lease. */
   executorList(): Promise<ExecutorRecord[]> {
-    return this.executors.list(LOST_AFTER_MS);
+    return this.executors.list();
   }
 }

@@ -18,6 +18,7 @@ export interface JobRow {
   runtime_ref: string | null;
   lease_owner: string | null;
   lease_token: string | null;
+  started_by: string | null;
   progress: number | null;
   status_message: string | null;
   result: unknown;
@@ -50,6 +51,7 @@ export function toJob(row: JobRow): Job {
     idempotencyKey: row.idempotency_key,
     runtimeRef: row.runtime_ref,
     leaseOwner: row.lease_owner,
+    startedBy: row.started_by,
     progress: row.progress,
     statusMessage: row.status_message,
     result: row.result,
@@ -80,6 +82,7 @@ export type ClaimedRow = Pick<
   | 'labels'
   | 'runtime_ref'
   | 'started_at'
+  | 'started_by'
   | 'workflow_id'
   | 'node_name'
 > & { lease_token: string };
@@ -100,6 +103,7 @@ export function toClaimedJob(row: ClaimedRow): ClaimedJob {
     labels: row.labels,
     runtimeRef: row.runtime_ref,
     startedAt: row.started_at,
+    startedBy: row.started_by,
     leaseToken: row.lease_token,
     workflowId: row.workflow_id,
     nodeName: row.node_name,

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundError, type JobStatus } from '@danube/core';
 import { Repository } from '@danube/db';
-import { LOST_AFTER_MS } from './fleet.service';
 import { WHY_FACTS } from './why.sql';
 
 /** One thing holding a job back, with a sentence for people. */
@@ -47,7 +46,7 @@ interface Facts {
 @Injectable()
 export class WhyRepository extends Repository {
   async facts(tenant: string, id: string): Promise<Facts | null> {
-    const { rows } = await this.db.query<Facts>(WHY_FACTS, [id, tenant, LOST_AFTER_MS]);
+    const { rows } = await this.db.query<Facts>(WHY_FACTS, [id, tenant]);
     return rows[0] ?? null;
   }
 }

@@ -51,6 +51,12 @@ export class JobsRepository extends Repository {
     return rows.map(toJob);
   }
 
+  /** Whether any job was ever stored, in any tenant. */
+  async any(): Promise<boolean> {
+    const { rows } = await this.db.query<{ any: boolean }>(sql.ANY_JOB);
+    return rows[0]!.any;
+  }
+
   /** Cancels a job that has not started, or asks its lease holder to; null if not cancellable. */
   async cancel(tenant: string, id: string): Promise<Job | null> {
     const { rows } = await this.db.query<JobRow>(sql.CANCEL_JOB, [
@@ -84,6 +90,7 @@ export class JobsRepository extends Repository {
       stderrTail: r.stderr_tail,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
+      adoptedBy: r.adopted_by,
     }));
   }
 

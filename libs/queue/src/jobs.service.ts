@@ -155,6 +155,11 @@ export class JobsService {
     return this.jobs.list(filter);
   }
 
+  /** Whether any job was ever stored, in any tenant. */
+  anyStored(): Promise<boolean> {
+    return this.jobs.any();
+  }
+
   /** Cancels a job that has not started; asks the executor running it to stop it. */
   async cancel(tenant: string, id: string): Promise<Job> {
     const { job, queuedTopics } = await withTransaction(this.pool, async (client) => {

@@ -9,7 +9,7 @@
 export const JOB_COLUMNS = `
   j.id, j.tenant, j.topic, j.task_class, j.status, j.priority, j.run_at, j.attempts,
   j.max_attempts, j.timeout_seconds, j.spec, j.labels, j.idempotency_key, j.runtime_ref,
-  j.lease_owner, j.lease_token, j.progress, j.status_message, j.result, j.error,
+  j.lease_owner, j.lease_token, j.started_by, j.progress, j.status_message, j.result, j.error,
   j.created_at, j.started_at, j.finished_at, j.cancel_requested_at, j.workflow_id, j.node_name,
   j.skip_reason, j.parent_job_id`;
 
@@ -82,8 +82,8 @@ export const RETRY_JOB = `
   RETURNING ${JOB_COLUMNS}`;
 
 export const SELECT_EXECUTIONS = `
-  SELECT job_id, attempt, executor_id, runtime, runtime_ref, outcome, error_category,
-         message, exit_code, stderr_tail, started_at, finished_at
+  SELECT job_id, attempt, executor_id, adopted_by, runtime, runtime_ref, outcome,
+         error_category, message, exit_code, stderr_tail, started_at, finished_at
   FROM danube.executions e
   WHERE e.job_id = $1 AND EXISTS (SELECT 1 FROM danube.jobs j WHERE j.id = $1 AND j.tenant = $2)
   ORDER BY e.attempt`;
@@ -114,3 +114,6 @@ export const REPORT_STATUS = `
     result = coalesce($5::jsonb, j.result)
   WHERE j.id = $1 AND j.attempts = $2 AND j.status IN ('claimed', 'running')
   RETURNING j.id`;
+
+/** Whether any job was ever stored (in any tenant): npm start shows its first job only once. */
+export const ANY_JOB = `SELECT EXISTS (SELECT 1 FROM danube.jobs) AS any`;

@@ -24,6 +24,8 @@ export interface AttemptStart {
   leaseToken: string;
   startedAt: Date;
   runtimeRef: string | null;
+  /** Adopting an attempt another executor started: the job keeps its started_by. */
+  adopted?: boolean;
 }
 
 /** One attempt's end, with the job's next status already decided (see judgeAttempt). */
@@ -42,6 +44,8 @@ export interface AttemptFinish {
   runtimeRef: string | null;
   startedAt: Date | null;
   finishedAt: Date;
+  /** An adopted attempt: the executor that started it (its record names both). */
+  adoptedFrom?: string | null;
 }
 
 /**
@@ -90,6 +94,8 @@ export interface Execution {
   stderrTail: string | null;
   startedAt: Date | null;
   finishedAt: Date;
+  /** Set when the attempt outlived executorId and this executor adopted and recorded it. */
+  adoptedBy: string | null;
 }
 
 export interface StoredLogLine {

@@ -7,6 +7,7 @@ import {
 import { queueOn } from '../../../test/support/queue';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { AttemptsRepository } from './attempts.repository';
+import { ExecutorsRepository } from './executors.repository';
 import { JobsRepository } from './jobs.repository';
 import { succeededAttempt, type AttemptFinish, type LogLine } from './records';
 import { JobsService } from './jobs.service';
@@ -585,5 +586,113 @@ describe('log lines', () => {
       (await jobs.logLines('default', id, '0', 100)).map((l) => l.line);
     expect(await stored(a!.id)).toEqual(['stdout 7']);
     expect(await stored(b!.id)).toEqual(lines.map((l) => l.line));
+  });
+});
+
+describe('adopted attempts', () => {
+  it("an adopted attempt's record names the executor that started it, its start, and the adopter", async () => {
+    await service.enqueue(job());
+    const [first] = await repo.claim('starter', ['a'], 1, 1000);
+    const startedAt = new Date(Date.now() - 5000);
+    const ref = 'kubernetes:danube-jobs/danube-1-1';
+    await repo.markRunning([
+      { id: first!.id, leaseToken: first!.leaseToken, startedAt, runtimeRef: ref },
+    ]);
+    await db.pool.query("UPDATE danube.jobs SET lease_expires_at = now() - interval '1 second'");
+    await repo.reapExpiredLeases();
+
+    const [adopted] = await repo.claim('adopter', ['a'], 1, 1000);
+    expect(adopted).toMatchObject({
+      attempts: 1,
+      runtimeRef: ref,
+      startedBy: 'starter',
+      startedAt,
+    });
+    await repo.markRunning([
+      {
+        id: adopted!.id,
+        leaseToken: adopted!.leaseToken,
+        startedAt,
+        runtimeRef: ref,
+        adopted: true,
+      },
+    ]);
+    await repo.finish('adopter', 'kubernetes', [
+      { ...succeededAttempt(adopted!), startedAt, runtimeRef: ref, adoptedFrom: 'starter' },
+    ]);
+
+    expect(await jobs.executions('default', first!.id)).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        executorId: 'starter',
+        adoptedBy: 'adopter',
+        startedAt,
+        outcome: 'succeeded',
+      }),
+    ]);
+    expect(await jobs.findById('default', first!.id)).toMatchObject({
+      status: 'succeeded',
+      leaseOwner: null,
+      startedBy: 'starter',
+    });
+  });
+
+  it('an attempt its starter records itself has no adopter', async () => {
+    await service.enqueue(job());
+    const [claimed] = await repo.claim('solo', ['a'], 1, 1000);
+    const startedAt = new Date();
+    await repo.markRunning([
+      { id: claimed!.id, leaseToken: claimed!.leaseToken, startedAt, runtimeRef: null },
+    ]);
+    await repo.finish('solo', 'process', [{ ...succeededAttempt(claimed!), startedAt }]);
+    expect(await jobs.executions('default', claimed!.id)).toEqual([
+      expect.objectContaining({ executorId: 'solo', adoptedBy: null }),
+    ]);
+  });
+});
+
+describe('executor registry', () => {
+  const executors = () => ExecutorsRepository.on(db.pool);
+  const register = (id: string, leaseMs: number) =>
+    executors().register({
+      id,
+      topics: ['a'],
+      host: 'h',
+      pid: 1,
+      version: 'v',
+      runtime: 'process',
+      capacity: 1,
+      leaseMs,
+    });
+
+  it('an executor is lost once its heartbeat is older than its own lease, alive again when it beats', async () => {
+    await register('short-lease', 1000);
+    await register('long-lease', 60_000);
+    await db.pool.query("UPDATE danube.executors SET heartbeat_at = now() - interval '5 seconds'");
+    const states = async () =>
+      Object.fromEntries((await executors().list()).map((e) => [e.id, e.state]));
+    expect(await states()).toEqual({ 'long-lease': 'alive', 'short-lease': 'lost' });
+    expect([...(await executors().liveByTopic(['a'])).entries()]).toEqual([['a', ['long-lease']]]);
+    await executors().heartbeat('short-lease', 0);
+    expect(await states()).toEqual({ 'long-lease': 'alive', 'short-lease': 'alive' });
+    await executors().stop('long-lease');
+    expect(await states()).toEqual({ 'long-lease': 'stopped', 'short-lease': 'alive' });
+  });
+
+  it('prune forgets executors stopped or unheard of for longer than the retention, and only those', async () => {
+    await register('stopped-long-ago', 1000);
+    await register('lost-long-ago', 1000);
+    await register('stopped-recently', 1000);
+    await register('alive', 1000);
+    await db.pool.query(
+      "UPDATE danube.executors SET stopped_at = now() - interval '8 days' WHERE id = 'stopped-long-ago'",
+    );
+    await db.pool.query(
+      "UPDATE danube.executors SET heartbeat_at = now() - interval '8 days' WHERE id = 'lost-long-ago'",
+    );
+    await executors().stop('stopped-recently');
+    const week = 7 * 24 * 3600 * 1000;
+    expect((await executors().prune(week)).sort()).toEqual(['lost-long-ago', 'stopped-long-ago']);
+    expect((await executors().list()).map((e) => e.id)).toEqual(['alive', 'stopped-recently']);
   });
 });

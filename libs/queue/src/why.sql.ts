@@ -1,7 +1,9 @@
+import { EXECUTOR_IS_ALIVE } from './executors.sql';
+
 /**
  * The facts behind GET /v1/jobs/:id/why, for a job of tenant $2, in one snapshot: when it
  * may run, its parents, its tenant's quotas and use, and the live executors that serve its
- * topic with their free slots (alive: a heartbeat within $3 ms).
+ * topic with their free slots (alive: see EXECUTOR_IS_ALIVE).
  */
 export const WHY_FACTS = `
   SELECT j.id, j.status, j.topic, j.tenant, j.task_class, j.run_at, j.attempts,
@@ -22,9 +24,8 @@ export const WHY_FACTS = `
   LEFT JOIN danube.tenants t ON t.name = j.tenant
   CROSS JOIN LATERAL (
     SELECT count(*)::integer AS executors,
-           coalesce(sum(greatest(s.capacity - s.running, 0)), 0)::integer AS free_slots
-    FROM danube.executors s
-    WHERE s.stopped_at IS NULL AND s.heartbeat_at > now() - $3 * interval '1 millisecond'
-      AND (j.topic = ANY(s.topics) OR 'ALL' = ANY(s.topics))
+           coalesce(sum(greatest(e.capacity - e.running, 0)), 0)::integer AS free_slots
+    FROM danube.executors e
+    WHERE ${EXECUTOR_IS_ALIVE} AND (j.topic = ANY(e.topics) OR 'ALL' = ANY(e.topics))
   ) x
   WHERE j.id = $1 AND j.tenant = $2`;

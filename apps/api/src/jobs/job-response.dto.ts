@@ -89,7 +89,12 @@ export class JobResponse {
   result!: unknown;
   @ApiProperty({ type: JobErrorResponse, nullable: true })
   error!: JobErrorResponse | null;
-  @ApiProperty({ type: String, nullable: true, description: 'The executor holding the job now' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'The executor holding the job now; once it is not held, the executor that started its last attempt',
+  })
   executor!: string | null;
   @ApiProperty({ type: String, format: 'date-time' })
   createdAt!: Date;
@@ -131,7 +136,7 @@ export class JobResponse {
       statusMessage: job.statusMessage,
       result: job.result ?? null,
       error: job.error,
-      executor: job.leaseOwner,
+      executor: job.leaseOwner ?? job.startedBy,
       createdAt: job.createdAt,
       startedAt: job.startedAt,
       finishedAt: job.finishedAt,
@@ -182,8 +187,15 @@ export class ExecutionResponse {
   jobId!: string;
   @ApiProperty()
   attempt!: number;
-  @ApiProperty({ description: 'The executor that ran the attempt' })
+  @ApiProperty({ description: 'The executor that started the attempt' })
   executorId!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Set when the attempt outlived the executor that started it (a Kubernetes Job): the executor that adopted it and recorded its end',
+  })
+  adoptedBy!: string | null;
   @ApiProperty()
   runtime!: string;
   @ApiProperty({ type: String, nullable: true })

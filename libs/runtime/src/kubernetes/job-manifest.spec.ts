@@ -54,6 +54,7 @@ function job(
     labels: {},
     runtimeRef: null,
     startedAt: null,
+    startedBy: null,
     leaseToken: '00000000-0000-0000-0000-000000000000',
     workflowId: null,
     nodeName: null,

@@ -58,6 +58,7 @@ function sampleJob(taskClass: TaskClass, topic: string): ClaimedJob {
     labels: {},
     runtimeRef: null,
     startedAt: null,
+    startedBy: null,
     leaseToken: '00000000-0000-0000-0000-000000000000',
     workflowId: null,
     nodeName: null,

@@ -696,7 +696,7 @@ export interface components {
       /** @description Any JSON: result.json, or ReportStatus */
       result: Record<string, never> | null;
       error: components['schemas']['JobErrorResponse'] | null;
-      /** @description The executor holding the job now */
+      /** @description The executor holding the job now; once it is not held, the executor that started its last attempt */
       executor: string | null;
       /** Format: date-time */
       createdAt: string;
@@ -769,7 +769,7 @@ export interface components {
       /** @description Any JSON: result.json, or ReportStatus */
       result: Record<string, never> | null;
       error: components['schemas']['JobErrorResponse'] | null;
-      /** @description The executor holding the job now */
+      /** @description The executor holding the job now; once it is not held, the executor that started its last attempt */
       executor: string | null;
       /** Format: date-time */
       createdAt: string;
@@ -843,7 +843,7 @@ export interface components {
       /** @description Any JSON: result.json, or ReportStatus */
       result: Record<string, never> | null;
       error: components['schemas']['JobErrorResponse'] | null;
-      /** @description The executor holding the job now */
+      /** @description The executor holding the job now; once it is not held, the executor that started its last attempt */
       executor: string | null;
       /** Format: date-time */
       createdAt: string;
@@ -899,8 +899,10 @@ export interface components {
     ExecutionResponse: {
       jobId: string;
       attempt: number;
-      /** @description The executor that ran the attempt */
+      /** @description The executor that started the attempt */
       executorId: string;
+      /** @description Set when the attempt outlived the executor that started it (a Kubernetes Job): the executor that adopted it and recorded its end */
+      adoptedBy: string | null;
       runtime: string;
       runtimeRef: string | null;
       /** @enum {string} */
