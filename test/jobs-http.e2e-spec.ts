@@ -453,6 +453,20 @@ describe('bad input', () => {
 
     it.each([
       [
+        'a body without a content-type header',
+        Buffer.from(valid),
+        {},
+        415,
+        /no content-type header: send it as JSON with content-type: application\/json/,
+      ],
+      [
+        'a body sent as text/plain',
+        valid,
+        { 'content-type': 'text/plain' },
+        415,
+        /content-type "text\/plain" is not accepted: send the body as JSON/,
+      ],
+      [
         'an unknown charset',
         valid,
         { 'content-type': 'application/json; charset=klingon' },

@@ -72,6 +72,10 @@ export class ApiEnv {
   @IsIn(['on', 'off'], { message: 'DANUBE_AUTH must be on or off' })
   DANUBE_AUTH = 'on';
 
+  /** `false`: the API does not apply pending migrations at start (run `npm run migrate`). */
+  @IsIn(['true', 'false'], { message: 'DANUBE_MIGRATE must be true or false' })
+  DANUBE_MIGRATE = 'true';
+
   /** A key (dnb_live_...) stored at start as an admin key of the default tenant. */
   @IsOptional()
   @IsString()
@@ -93,6 +97,8 @@ export interface ApiOptions {
   artifactDir: string;
   artifactMaxBytes: number;
   auth: ApiAuthOptions;
+  /** Apply pending migrations at start. */
+  migrate: boolean;
 }
 
 export function loadApiOptions(
@@ -119,5 +125,6 @@ export function loadApiOptions(
     artifactDir: e.ARTIFACT_DIR ?? join(process.cwd(), '.danube', 'artifacts'),
     artifactMaxBytes: e.ARTIFACT_MAX_BYTES,
     auth: { enabled: e.DANUBE_AUTH !== 'off', adminKey: e.DANUBE_ADMIN_KEY ?? null },
+    migrate: e.DANUBE_MIGRATE === 'true',
   };
 }

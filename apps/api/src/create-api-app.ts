@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { listenOn } from '@danube/lifecycle';
+import { quietFrameworkStart } from '@danube/observability';
 import type { ApiOptions } from './api.config';
 import { jobServiceGrpcOptions } from './grpc/grpc.options';
 import { openApiDocument } from './openapi-document';
@@ -26,7 +27,7 @@ export async function createApiApp(
     // A failure while starting reaches runMain, which prints it as one line.
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietFrameworkStart(app.get(Logger)));
   app.use(jsonBody(options.bodyLimit));
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new DanubeExceptionFilter());

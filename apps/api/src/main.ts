@@ -7,7 +7,7 @@ import { createApiApp, listenApi } from './create-api-app';
 
 runMain('danube-api', async () => {
   const options = loadApiOptions();
-  if (process.env.DANUBE_MIGRATE !== 'false') await migrate({ databaseUrl: options.databaseUrl });
+  if (options.migrate) await migrate({ databaseUrl: options.databaseUrl });
   const app = await createApiApp(ApiModule.forRoot(options), options);
   await listenApi(app, options);
   const logger = app.get(Logger);

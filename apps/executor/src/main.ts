@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadExecutorOptions } from '@danube/executor';
 import { closeOnSignals, listenOn, runMain } from '@danube/lifecycle';
-import { LOG_LEVELS, type LogLevel } from '@danube/observability';
+import { LOG_LEVELS, quietFrameworkStart, type LogLevel } from '@danube/observability';
 import { ExecutorAppModule } from './executor-app.module';
 
 runMain('danube-executor', async () => {
@@ -21,7 +21,7 @@ runMain('danube-executor', async () => {
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietFrameworkStart(app.get(Logger)));
   await listenOn(
     'the executor (/metrics, /healthz, /readyz)',
     `${options.httpHost}:${options.httpPort}`,

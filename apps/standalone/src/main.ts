@@ -69,6 +69,18 @@ runMain('danube', async () => {
   // Shown once, when made; later starts point to the file.
   const bearer = admin?.created ? admin.key : `$(cat ${admin?.file})`;
   const auth = admin ? ` -H "authorization: Bearer ${bearer}"` : '';
+  // The first job runs on the first start only (a database with no job yet), so that the
+  // README's ids hold: the first job is 1, the first of yours 2. Enqueued before the
+  // banner: once the banner shows, there is no job to come.
+  const jobs = app.get(JobsService);
+  const demo =
+    process.env.DANUBE_DEMO !== 'false' && !(await jobs.anyStored())
+      ? await jobs.enqueue({
+          topic: 'default',
+          command: ['sh', '-c', 'echo "hello from job $DANUBE_JOB_ID"'],
+          labels: { demo: 'true' },
+        })
+      : null;
 
   process.stdout.write(
     [
@@ -94,13 +106,8 @@ runMain('danube', async () => {
     ].join('\n'),
   );
 
-  if (process.env.DANUBE_DEMO !== 'false') {
-    const jobs = app.get(JobsService);
-    const { job } = await jobs.enqueue({
-      topic: 'default',
-      command: ['sh', '-c', 'echo "hello from job $DANUBE_JOB_ID"'],
-      labels: { demo: 'true' },
-    });
+  if (demo) {
+    const { job } = demo;
     let current = job;
     const deadline = Date.now() + 30_000;
     while (

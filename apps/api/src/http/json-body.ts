@@ -11,7 +11,8 @@ export const MAX_BODY_DEPTH = 64;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * express.json with errors a client can act on: a body that does not parse is a 400 that
+ * express.json with errors a client can act on: a body that is not declared JSON (no
+ * content-type, or another one) is a 415 naming the header; one that does not parse is a 400 that
  * says so, one over the limit a 413 that gives the limit, an unknown charset or
  * content-encoding a 415, a compressed body that does not decompress a 400. (Nest would
  * turn these into a bare message or a 500.) A parsed body is then checked for nesting
@@ -19,7 +20,8 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  */
 export function jsonBody(limit: string): RequestHandler {
   const parse = json({ limit });
-  return (req: Request, res: Response, next: NextFunction) =>
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (hasBody(req) && !req.is('json')) return next(notJson(req.headers['content-type']));
     parse(req, res, (error?: unknown) => {
       if (error) return next(bodyError(error, req.headers['content-encoding']));
       try {
@@ -29,6 +31,22 @@ export function jsonBody(limit: string): RequestHandler {
       }
       next();
     });
+  };
+}
+
+/** A request that carries a body (an empty one, content-length: 0, does not count). */
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function notJson(contentType: string | undefined): DanubeError {
+  return new DanubeError(
+    'unsupported_media_type',
+    contentType === undefined
+      ? 'the request has a body but no content-type header: send it as JSON with content-type: application/json'
+      : `content-type ${JSON.stringify(contentType)} is not accepted: send the body as JSON with content-type: application/json`,
+  );
 }
 
 /** body-parser's errors (http-errors with a `type`) as Danube errors. */
