@@ -117,6 +117,10 @@ export class CreateJobDto {
 
   @ApiPropertyOptional({
     description: 'Exit codes that fail the job at once, without retries',
+    type: 'integer',
+    isArray: true,
+    minimum: 1,
+    maximum: 255,
     example: [2],
   })
   @IsOptional()

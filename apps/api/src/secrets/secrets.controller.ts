@@ -49,7 +49,7 @@ export class SecretsController {
 
   @Put(':name')
   @ApiOperation({ summary: 'Create (201) or replace (200) a secret; the response has no value' })
-  @ApiCreatedResponse({ type: SecretResponse })
+  @ApiCreatedResponse({ type: SecretResponse, description: 'Created' })
   @ApiOkResponse({ type: SecretResponse, description: 'Replaced' })
   async put(
     @Param('name') name: string,
