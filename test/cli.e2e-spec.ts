@@ -1,12 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../libs/db/src';
-import { startApi, http, type TestApi } from './support/api';
+import { startApi, http, jobEnded, type TestApi } from './support/api';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
 import { registerProcess } from './support/processes';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { waitFor } from './support/wait-for';
 
 const DANUBE = join(__dirname, '..', 'bin', 'danube.js');
 const scratch = mkdtempSync(join(tmpdir(), 'danube-cli-'));
@@ -36,8 +38,8 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `danube args...` against the test API and waits for it to exit. */
-function danube(args: string[], env: Record<string, string> = {}): Promise<Run> {
+/** Runs `danube args...` against the test API (stdin: `input`) and waits for it to exit. */
+function danube(args: string[], env: Record<string, string> = {}, input = ''): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [DANUBE, ...args], {
       env: {
@@ -53,7 +55,8 @@ function danube(args: string[], env: Record<string, string> = {}): Promise<Run> 
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
   });
 }
 
@@ -68,10 +71,12 @@ it('submit --wait exits with the job exit code', async () => {
     '--',
     'sh',
     '-c',
-    'exit 7',
+    'echo "cannot open input.csv" >&2; exit 7',
   ]);
   expect(failing.code).toBe(7);
   expect(failing.stdout).toMatch(/^job \d+ \[FAIL\] failed, attempt 1\/1 \(transient: .*exit.*7/m);
+  // What the job said on stderr before it failed.
+  expect(failing.stderr).toMatch(/stderr of attempt 1 \(its end\):\ncannot open input\.csv\n/);
 
   const ok = await danube(['submit', '-t', 'cli', '--wait', '--json', '--shell', 'echo hi']);
   expect(ok.code).toBe(0);
@@ -254,6 +259,172 @@ it('wf submit --watch shows progress and exits with the outcome; wf graph draws 
     '',
   ]);
   expect((await danube(['wf', 'get', id])).stdout).toMatch(/failed \(.*succeeded 2.*\)/);
+});
+
+it('submit --task-class, --run-at, --image and --label set those fields', async () => {
+  const before = Date.now();
+  const run = await danube([
+    'submit',
+    '-t',
+    'cli-later',
+    '--task-class',
+    'cpu_long',
+    '--run-at',
+    '2h',
+    '--image',
+    'busybox:1.36',
+    '--label',
+    'team=data',
+    '--json',
+    '--',
+    'true',
+  ]);
+  expect(run.code).toBe(0);
+  const job = JSON.parse(run.stdout);
+  expect(job).toMatchObject({
+    taskClass: 'cpu_long',
+    image: 'busybox:1.36',
+    labels: { team: 'data' },
+    status: 'queued',
+  });
+  const delay = Date.parse(job.runAt) - before;
+  expect(delay).toBeGreaterThan(7_100_000);
+  expect(delay).toBeLessThan(7_300_000);
+  const at = await danube([
+    'submit',
+    '-t',
+    'cli-later',
+    '--run-at',
+    '2099-01-01T00:00:00Z',
+    '--json',
+    '--',
+    'true',
+  ]);
+  expect(JSON.parse(at.stdout).runAt).toBe('2099-01-01T00:00:00.000Z');
+  const bad = await danube(['submit', '-t', 'cli-later', '--run-at', 'tomorrow', '--', 'true']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/--run-at.*expected a time such as .* or a delay such as 30s/);
+});
+
+it('cancel says what happened: a waiting job is cancelled, a running one will stop', async () => {
+  const { body: waiting } = await http('POST', `${api.url}/v1/jobs`, {
+    topic: 'cli',
+    command: 'true',
+    runAt: '2099-01-01T00:00:00Z',
+  });
+  expect((await danube(['cancel', waiting.id])).stdout).toBe(`job ${waiting.id} cancelled\n`);
+  const { body: running } = await http('POST', `${api.url}/v1/jobs`, {
+    topic: 'cli',
+    command: 'sleep 30',
+  });
+  await waitFor('the job to run', async () => {
+    return (await http('GET', `${api.url}/v1/jobs/${running.id}`)).body.status === 'running';
+  });
+  expect((await danube(['cancel', running.id])).stdout).toBe(
+    `cancel requested; job ${running.id} (running) will stop, and end cancelled\n`,
+  );
+  const ended = await jobEnded(api.url, running.id);
+  expect(ended.status).toBe('cancelled');
+  expect((await danube(['retry', running.id])).stdout).toMatch(
+    new RegExp(`^job ${running.id} queued again, with \\d+ more attempts\n$`),
+  );
+  await http('POST', `${api.url}/v1/jobs/${running.id}/cancel`);
+});
+
+it('secrets set (argument, file or stdin), list and delete; artifacts list and get', async () => {
+  const set = await danube(['secrets', 'set', 'api-token', 's3cr3t']);
+  expect(set).toMatchObject({ code: 0, stdout: expect.stringMatching(/^secret api-token stored/) });
+  expect(set.stdout).not.toContain('s3cr3t');
+  const valueFile = join(scratch, 'value.txt');
+  writeFileSync(valueFile, 'from-a-file\n');
+  expect((await danube(['secrets', 'set', 'from-file', '--from-file', valueFile])).code).toBe(0);
+  expect((await danube(['secrets', 'set', 'from-stdin'], {}, 'piped\n')).code).toBe(0);
+  const listed = await danube(['secrets', 'list', '--json']);
+  expect(
+    JSON.parse(listed.stdout)
+      .items.map((s: { name: string }) => s.name)
+      .sort(),
+  ).toEqual(['api-token', 'from-file', 'from-stdin']);
+  expect((await danube(['secrets', 'delete', 'from-file'])).stdout).toBe(
+    'secret from-file deleted\n',
+  );
+  expect((await danube(['secrets', 'delete', 'from-file'])).code).toBe(1);
+
+  // A job that reads api-token, and uploads an artifact, with the SDK.
+  const job = await danube([
+    'submit',
+    '-t',
+    'cli',
+    '--secret',
+    'api-token',
+    '-e',
+    'SDK_JOB_UPLOAD_BYTES=3000',
+    '--wait',
+    '--json',
+    '--',
+    process.execPath,
+    join(__dirname, '..', 'dist', 'examples', 'sdk-job.js'),
+  ]);
+  expect(job.code).toBe(0);
+  const done = JSON.parse(job.stdout);
+  // The secret's length as the job read it: what was set, not what the file held.
+  expect(done.result.tokenLength).toBe('s3cr3t'.length);
+  const artifacts = await danube(['artifacts', 'list', done.id]);
+  expect(artifacts.stdout).toMatch(/random\.bin\s*│\s*2\.9 KiB/);
+  const [artifact] = JSON.parse(
+    (await danube(['artifacts', 'list', done.id, '--json'])).stdout,
+  ).items;
+  const target = join(scratch, 'downloaded.bin');
+  const got = await danube(['artifacts', 'get', artifact.id, '-o', target]);
+  expect(got.stderr).toMatch(
+    new RegExp(`wrote ${target} \\(2\\.9 KiB, sha256 ${artifact.sha256}\\)`),
+  );
+  expect(createHash('sha256').update(readFileSync(target)).digest('hex')).toBe(
+    done.result.artifact.expectedSha256,
+  );
+  const again = await danube(['artifacts', 'get', artifact.id, '-o', target]);
+  expect(again.code).toBe(2);
+  expect(again.stderr).toMatch(/exists; pass --force/);
+});
+
+it('wf list, cancel and retry', async () => {
+  const { body: workflow } = await http('POST', `${api.url}/v1/workflows`, {
+    name: 'cli-parked-flow',
+    nodes: [
+      { name: 'first', topic: 'cli-parked', command: 'true' },
+      { name: 'second', topic: 'cli-parked', command: 'true', dependsOn: ['first'] },
+    ],
+  });
+  const listed = await danube(['wf', 'list']);
+  expect(listed.stdout).toMatch(
+    new RegExp(`${workflow.id}\\s*│\\s*cli-parked-flow\\s*│\\s*running`),
+  );
+  const cancelled = await danube(['wf', 'cancel', workflow.id]);
+  expect(cancelled.stdout).toMatch(new RegExp(`^workflow ${workflow.id} cancelled`));
+  const retried = await danube(['wf', 'retry', workflow.id]);
+  expect(retried.stdout).toBe(`workflow ${workflow.id} running again\n`);
+  expect((await danube(['wf', 'list', '--status', 'running', '--json'])).stdout).toContain(
+    `"id": "${workflow.id}"`,
+  );
+  await danube(['wf', 'cancel', workflow.id]);
+});
+
+it("README's spec file example runs: danube submit -f examples/job.yaml", async () => {
+  const run = await danube([
+    'submit',
+    '-f',
+    join(__dirname, '..', 'examples', 'job.yaml'),
+    '-t',
+    'cli',
+    '-e',
+    'GREETING=reader',
+    '--wait',
+    '--json',
+  ]);
+  expect(run.code).toBe(0);
+  const job = JSON.parse(run.stdout);
+  expect(job).toMatchObject({ status: 'succeeded', result: { greeted: 'reader' } });
+  expect((await danube(['logs', job.id])).stdout).toBe('hello, reader\n');
 });
 
 it('npx danube runs the CLI from the project', () => {

@@ -55,6 +55,10 @@ export class ApiClient {
     return this.call(() => this.client.request<T>('POST', path, body));
   }
 
+  put<T>(path: string, body?: unknown): Promise<T> {
+    return this.call(() => this.client.request<T>('PUT', path, body));
+  }
+
   patch<T>(path: string, body?: unknown): Promise<T> {
     return this.call(() => this.client.request<T>('PATCH', path, body));
   }

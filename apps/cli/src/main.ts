@@ -2,9 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { ApiClient, CliError, EXIT } from './api-client';
 import { resolveApiKey } from './api-key';
+import { registerArtifactCommands } from './commands/artifacts';
 import { registerFleetCommands } from './commands/fleet';
 import { registerJobCommands } from './commands/jobs';
 import { registerKeyCommands } from './commands/keys';
+import { registerSecretCommands } from './commands/secrets';
 import { registerTenantCommands } from './commands/tenants';
 import { registerUsageCommands } from './commands/usage';
 import { registerWorkflowCommands } from './commands/workflows';
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
   };
   registerJobCommands(program, client);
   registerWorkflowCommands(program, client);
+  registerSecretCommands(program, client);
+  registerArtifactCommands(program, client);
   registerFleetCommands(program, client);
   registerKeyCommands(program, client);
   registerTenantCommands(program, client);

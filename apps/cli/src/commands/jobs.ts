@@ -4,7 +4,13 @@ import { createParser } from 'eventsource-parser';
 import ora from 'ora';
 import { parse as parseYaml } from 'yaml';
 import { ApiClient, CliError, EXIT } from '../api-client';
-import type { JobView, LogLineView, SubmittedJobView, WhyView } from '@danube/sdk/rest-client';
+import type {
+  ExecutionView,
+  JobView,
+  LogLineView,
+  SubmittedJobView,
+  WhyView,
+} from '@danube/sdk/rest-client';
 import { STATUS_MARK, print, table, time } from '../output';
 
 const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped'];
@@ -31,6 +37,20 @@ export function wholeNumber(value: string): number {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** --run-at: an ISO 8601 time, or a delay from now such as 30s, 10m, 2h, 1d. */
+export function runAt(value: string, now = Date.now()): string {
+  const delay = /^(\d+)(s|m|h|d)$/.exec(value);
+  if (delay) {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[delay[2] as 's'];
+    return new Date(now + Number(delay[1]) * unit).toISOString();
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(Date.parse(value)))
+    throw new InvalidArgumentError(
+      `expected a time such as 2026-12-24T18:00:00Z or a delay such as 30s, 10m, 2h, got "${value}"`,
+    );
+  return new Date(value).toISOString();
+}
 
 /** A job spec file: JSON, or YAML (.yaml/.yml or anything that is not JSON). */
 export function readSpecFile(file: string): Record<string, unknown> {
@@ -132,6 +152,22 @@ async function waitForJob(api: ApiClient, id: string, json: boolean): Promise<Jo
   }
 }
 
+/** The last attempt's stderr tail, on stderr: what a failed job said before it ended. */
+async function printStderrTail(api: ApiClient, id: string): Promise<void> {
+  const { items } = await api.get<{ items: ExecutionView[] }>(`/v1/jobs/${id}/executions`);
+  const tail = items.at(-1)?.stderrTail?.trimEnd();
+  if (tail)
+    process.stderr.write(`--- stderr of attempt ${items.at(-1)!.attempt} (its end):\n${tail}\n`);
+}
+
+/** What `danube cancel` did: a job that had not started is cancelled; a running one will stop. */
+export function cancelLine(job: JobView): string {
+  if (job.status === 'cancelled') return `job ${job.id} cancelled`;
+  if (job.cancelRequestedAt)
+    return `cancel requested; job ${job.id} (${job.status}) will stop, and end cancelled`;
+  return jobLine(job);
+}
+
 /** Prints a job's log lines as they are written (SSE), until it ends. */
 async function followLogs(api: ApiClient, id: string, json: boolean): Promise<void> {
   const response = await api.stream(`/v1/jobs/${id}/logs?follow=true`);
@@ -169,6 +205,11 @@ export function registerJobCommands(program: Command, client: Client): void {
     .option('--max-attempts <n>', 'attempts in all', wholeNumber)
     .option('--priority <n>', 'higher runs first', wholeNumber)
     .option('--idempotency-key <key>', 'submitting the same key again returns the same job')
+    .option('--task-class <class>', 'cpu_short (default), cpu_long, gpu or gpu_slurm')
+    .option('--run-at <time>', 'run no earlier than this: an ISO time, or 30s, 10m, 2h, 1d', (v) =>
+      runAt(v),
+    )
+    .option('--image <image>', 'the container image (kubernetes runtime)')
     .option('-w, --wait', 'wait for the job to end and exit with its exit code')
     .action(async (argv: string[], options, command: Command) => {
       const { api, json } = client(command);
@@ -195,6 +236,9 @@ export function registerJobCommands(program: Command, client: Client): void {
       if (options.maxAttempts !== undefined) spec.maxAttempts = options.maxAttempts;
       if (options.priority !== undefined) spec.priority = options.priority;
       if (options.idempotencyKey) spec.idempotencyKey = options.idempotencyKey;
+      if (options.taskClass) spec.taskClass = options.taskClass;
+      if (options.runAt) spec.runAt = options.runAt;
+      if (options.image) spec.image = options.image;
       const job = await api.post<SubmittedJobView>('/v1/jobs', spec);
       // On stderr, so that stdout stays the job (or its JSON) for scripts.
       for (const warning of job.warnings) process.stderr.write(`warning: ${warning}\n`);
@@ -204,6 +248,7 @@ export function registerJobCommands(program: Command, client: Client): void {
       }
       const done = await waitForJob(api, job.id, json);
       print(json, done, () => jobLine(done));
+      if (done.status !== 'succeeded' && !json) await printStderrTail(api, done.id);
       process.exitCode = exitCodeOf(done);
     });
 
@@ -284,18 +329,27 @@ export function registerJobCommands(program: Command, client: Client): void {
       }
     });
 
-  for (const [name, description] of [
-    ['cancel', 'cancel a job (a running one is stopped)'],
-    ['retry', 'queue a failed, timed-out or cancelled job again'],
-  ] as const) {
-    program
-      .command(name)
-      .description(description)
-      .argument('<id>', 'job id')
-      .action(async (id: string, _options, command: Command) => {
-        const { api, json } = client(command);
-        const job = await api.post<JobView>(`/v1/jobs/${encodeURIComponent(id)}/${name}`);
-        print(json, job, () => jobLine(job));
-      });
-  }
+  program
+    .command('cancel')
+    .description('cancel a job (a running one is stopped)')
+    .argument('<id>', 'job id')
+    .action(async (id: string, _options, command: Command) => {
+      const { api, json } = client(command);
+      const job = await api.post<JobView>(`/v1/jobs/${encodeURIComponent(id)}/cancel`);
+      print(json, job, () => cancelLine(job));
+    });
+
+  program
+    .command('retry')
+    .description('queue a failed, timed-out or cancelled job again')
+    .argument('<id>', 'job id')
+    .action(async (id: string, _options, command: Command) => {
+      const { api, json } = client(command);
+      const job = await api.post<JobView>(`/v1/jobs/${encodeURIComponent(id)}/retry`);
+      print(
+        json,
+        job,
+        () => `job ${job.id} queued again, with ${job.maxAttempts - job.attempts} more attempts`,
+      );
+    });
 }

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import type { ApiClient } from '../api-client';
 import { EXIT } from '../api-client';
-import type { WorkflowNodeView, WorkflowView } from '@danube/sdk/rest-client';
-import { STATUS_MARK, print } from '../output';
-import { readSpecFile } from './jobs';
+import type { WorkflowNodeView, WorkflowSummaryView, WorkflowView } from '@danube/sdk/rest-client';
+import { STATUS_MARK, dateTime, print, table } from '../output';
+import { readSpecFile, wholeNumber } from './jobs';
 
 type Client = (command: Command) => { api: ApiClient; json: boolean };
 
@@ -143,5 +143,52 @@ export function registerWorkflowCommands(program: Command, client: Client): void
         `/v1/workflows/${encodeURIComponent(id)}/graph`,
       );
       print(json, graph, () => renderGraph(graph));
+    });
+
+  wf.command('list')
+    .description('list workflows, newest first')
+    .option('-s, --status <status>', 'only this status (running, succeeded, failed, cancelled)')
+    .option('-n, --limit <n>', 'how many', wholeNumber, 20)
+    .action(async (options, command: Command) => {
+      const { api, json } = client(command);
+      const query = new URLSearchParams({ limit: String(options.limit) });
+      if (options.status) query.set('status', options.status);
+      const page = await api.get<{ items: WorkflowSummaryView[] }>(`/v1/workflows?${query}`);
+      print(json, page, () =>
+        table(
+          ['id', 'name', 'status', 'nodes', 'unfinished', 'created', 'finished'],
+          page.items.map((w) => [
+            w.id,
+            w.name,
+            w.status,
+            w.nodeCount,
+            w.unfinishedNodes,
+            dateTime(w.createdAt),
+            dateTime(w.finishedAt),
+          ]),
+        ),
+      );
+    });
+
+  wf.command('cancel')
+    .description('cancel a workflow: its waiting nodes are cancelled, its running ones stopped')
+    .argument('<id>', 'workflow id')
+    .action(async (id: string, _options, command: Command) => {
+      const { api, json } = client(command);
+      const done = await api.post<WorkflowView>(`/v1/workflows/${encodeURIComponent(id)}/cancel`);
+      print(
+        json,
+        done,
+        () => `workflow ${done.id} ${done.status}: cancel requested for its unfinished nodes`,
+      );
+    });
+
+  wf.command('retry')
+    .description('run the failed, cancelled and skipped nodes of a workflow again')
+    .argument('<id>', 'workflow id')
+    .action(async (id: string, _options, command: Command) => {
+      const { api, json } = client(command);
+      const again = await api.post<WorkflowView>(`/v1/workflows/${encodeURIComponent(id)}/retry`);
+      print(json, again, () => `workflow ${again.id} ${again.status} again`);
     });
 }
