@@ -8,7 +8,7 @@
 #   node bin/danube.js --url http://api:3000 topics   the CLI
 # deploy/k8s runs it as danube:0.1.0 (docker build -t danube:0.1.0 .).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: install everything, compile, then drop the dev dependencies ----
 FROM ${NODE_IMAGE} AS build

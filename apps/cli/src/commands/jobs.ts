@@ -128,7 +128,9 @@ async function whyItWaits(api: ApiClient, id: string): Promise<WhyView | null> {
 }
 
 async function waitForJob(api: ApiClient, id: string, json: boolean): Promise<JobView> {
+  // --json is for scripts: stdout is the job, and stderr stays quiet.
   const spinner = ora({
+    isSilent: json,
     text: `job ${id}: queued`,
     stream: process.stderr,
     isEnabled: !json && process.stderr.isTTY,
