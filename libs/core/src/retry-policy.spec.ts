@@ -124,6 +124,14 @@ describe('judgeAttempt', () => {
         retryAt: null,
       });
     }
+    // An attempt that succeeded before the stop took effect succeeded: it is not run again.
+    for (const reason of ['shutdown', 'lease_expiring'] as const) {
+      expect(
+        judgeAttempt(context(), { kind: 'succeeded', exitCode: 0 }, now, Math.random, reason),
+      ).toEqual({
+        status: 'succeeded',
+      });
+    }
     // A cancel or a timeout is the job's own end, judged as usual.
     expect(
       judgeAttempt(context(), { kind: 'cancelled', message: 'x' }, now, Math.random, 'cancelled'),

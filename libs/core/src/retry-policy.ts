@@ -65,7 +65,13 @@ export function judgeAttempt(
   random: () => number = Math.random,
   stopReason: StopReason | null = null,
 ): AttemptVerdict {
-  if (stopReason === 'shutdown' || stopReason === 'lease_expiring') {
+  // Stopped by the executor (shutting down, or unsure of its lease): back in the queue in
+  // its old place, unless it had already succeeded; then it ran to its end, and must not
+  // run again.
+  if (
+    (stopReason === 'shutdown' || stopReason === 'lease_expiring') &&
+    outcome.kind !== 'succeeded'
+  ) {
     return { status: 'queued', category: 'infra', retryAt: null };
   }
   const category = categorise(outcome, job.noRetryExitCodes);
