@@ -24,6 +24,8 @@ const ROOT = join(__dirname, '..');
 const TOPIC = 'k8s';
 /** A topic whose pods are told an address where no JobService listens. */
 const UNREACHABLE_TOPIC = 'k8s-unreachable';
+/** A topic whose pod override mounts a volume that does not exist: the API refuses its Jobs. */
+const INVALID_TOPIC = 'k8s-invalid';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -37,7 +39,7 @@ function executorEnv(overrides: Record<string, string> = {}): Record<string, str
     DANUBE_RUNTIME: 'kubernetes',
     KUBECONFIG: kube.kubeconfigPath,
     K8S_NAMESPACE: 'danube-jobs',
-    EXECUTOR_TOPICS: `${TOPIC},${UNREACHABLE_TOPIC}`,
+    EXECUTOR_TOPICS: `${TOPIC},${UNREACHABLE_TOPIC},${INVALID_TOPIC}`,
     EXECUTOR_CONCURRENCY: '200',
     EXECUTOR_BATCH_SIZE: '50',
     K8S_RUNTIME_CONFIG_JSON: JSON.stringify({
@@ -47,7 +49,10 @@ function executorEnv(overrides: Record<string, string> = {}): Record<string, str
         unschedulableTimeoutSeconds: 2,
         pod: { imagePullPolicy: 'IfNotPresent' },
       },
-      topics: { [UNREACHABLE_TOPIC]: { grpcAddress: '127.0.0.1:1' } },
+      topics: {
+        [UNREACHABLE_TOPIC]: { grpcAddress: '127.0.0.1:1' },
+        [INVALID_TOPIC]: { pod: { volumeMounts: [{ name: 'nowhere', mountPath: '/nowhere' }] } },
+      },
     }),
     ...overrides,
   };
@@ -188,12 +193,84 @@ it('retries a failing job as a new Job per attempt, each recorded as transient w
   expect(kube.jobsCreated(`danube-${id}-2`)).toBe(1);
 });
 
-it('times out: the Job is deleted and the attempt recorded as timeout', async () => {
-  const id = await submit({ command: 'sleep 60', timeoutSeconds: 2, maxAttempts: 1 });
+/**
+ * A timeout ends as timed_out whoever sees it first: the executor's timer, or the Job's
+ * activeDeadlineSeconds (counted from a startTime in whole seconds, so it often fires
+ * first), whose FailureTarget comes before Failed on Kubernetes 1.31+.
+ */
+async function expectTimeout(apiUrl: string, fake: FakeKubernetes, topic: string): Promise<void> {
+  const response = await http('POST', `${apiUrl}/v1/jobs`, {
+    topic,
+    command: 'trap "" TERM; sleep 60',
+    timeoutSeconds: 2,
+    maxAttempts: 1,
+  });
+  const id = response.body.id as string;
+  const job = await jobEnded(apiUrl, id);
+  expect(job).toMatchObject({
+    status: 'timed_out',
+    attempts: 1,
+    error: {
+      category: 'timeout',
+      message: expect.stringMatching(/^ran longer than timeoutSeconds \(2 s\)/),
+    },
+  });
+  await waitFor('the Job to be deleted', () => fake.job(`danube-${id}-1`) === undefined);
+  await waitFor('its pod to be gone', () => fake.podOf(`danube-${id}-1`) === undefined);
+}
+
+it('times out (Kubernetes 1.31+: FailureTarget, then Failed): timed_out, the Job deleted', async () => {
+  await expectTimeout(api.url, kube, TOPIC);
+});
+
+it('times out (before 1.31: Failed at once): timed_out, the Job deleted', async () => {
+  const older = await startFakeKubernetes({
+    hostPaths: { '/app': ROOT },
+    jobFailureConditions: 'failed-at-once',
+  });
+  const olderExecutor = await startExecutor(db.url, 'kube-older', {
+    ...executorEnv({ EXECUTOR_TOPICS: 'k8s-older' }),
+    KUBECONFIG: older.kubeconfigPath,
+  });
+  try {
+    await expectTimeout(api.url, older, 'k8s-older');
+  } finally {
+    await olderExecutor.stop();
+    await older.close();
+  }
+});
+
+it("a job's memory limit below its class's request lowers the request: the pod is valid and runs", async () => {
+  const id = await submit({
+    command: 'echo small',
+    resources: { limits: { memory: '16Mi' } },
+    maxAttempts: 3,
+  });
   const job = await jobEnded(api.url, id);
-  expect(job).toMatchObject({ status: 'timed_out', error: { category: 'timeout' } });
-  await waitFor('the Job to be deleted', () => kube.job(`danube-${id}-1`) === undefined);
-  await waitFor('its pod to be gone', () => kube.podOf(`danube-${id}-1`) === undefined);
+  // The API double refuses a request above its limit (422), as Kubernetes does.
+  expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
+  expect(kube.jobsCreated(`danube-${id}-1`)).toBe(1);
+});
+
+it('a Job the API server refuses (422 Invalid) is one permanent attempt with its message, never retried', async () => {
+  const response = await http('POST', `${api.url}/v1/jobs`, {
+    topic: INVALID_TOPIC,
+    command: 'true',
+    maxAttempts: 3,
+  });
+  const id = response.body.id as string;
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({
+    status: 'failed',
+    attempts: 1,
+    error: {
+      category: 'permanent',
+      message: expect.stringMatching(
+        /the Kubernetes API refused the Job: .*volumeMounts\[\d+\]\.name: Not found: "nowhere"/,
+      ),
+    },
+  });
+  expect(kube.jobsCreated(`danube-${id}-1`)).toBe(0);
 });
 
 it('cancels: the Job is deleted and its processes end', async () => {
@@ -291,6 +368,13 @@ it('an executor killed while its Job runs: another adopts the same Job, records 
   const podLog = `${kube.url}/api/v1/namespaces/danube-jobs/pods/${podName}/log?container=main`;
   await waitFor('a line written while no executor watches', async () =>
     (await (await fetch(podLog)).text()).includes('unwatched'),
+  );
+  // The pod ends, and its collector uploads the outputs, before any executor adopts the
+  // attempt: the job waits in the queue meanwhile, and its token still works.
+  await waitFor(
+    'the pod to finish unwatched',
+    () => kube.podOf(`danube-${id}-1`)?.status?.phase === 'Succeeded',
+    30_000,
   );
 
   const survivor = await startExecutor(

@@ -15,7 +15,10 @@ export interface JobCaller {
  * Checks every JobService call, in this order: a valid token (UNAUTHENTICATED), a
  * well-formed job id (INVALID_ARGUMENT), a job that exists (NOT_FOUND), the token's own
  * job (PERMISSION_DENIED), and that job running the token's attempt now
- * (FAILED_PRECONDITION): a token stops working when its attempt ends.
+ * (FAILED_PRECONDITION): a token stops working when its attempt ends. An attempt that runs
+ * on without its executor (a Kubernetes Job whose executor died or shut down) is still
+ * live while the job waits in the queue for another executor to adopt it: its pod may
+ * finish, and upload its outputs, before that happens.
  */
 @Injectable()
 export class JobCallerAuth {
@@ -39,7 +42,8 @@ export class JobCallerAuth {
         `the job token belongs to job ${claims.jobId}, not job ${jobId}; a job acts only for itself`,
       );
     }
-    if (job.status !== 'claimed' && job.status !== 'running') {
+    const awaitingAdoption = job.status === 'queued' && job.runtimeRef !== null;
+    if (job.status !== 'claimed' && job.status !== 'running' && !awaitingAdoption) {
       throw new DanubeError(
         'failed_precondition',
         `job ${jobId} is ${job.status}, not running: the token of its attempt ${claims.attempt} no longer works`,
