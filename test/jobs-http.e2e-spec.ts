@@ -396,6 +396,16 @@ describe('bad input', () => {
       /resources.limits.memory must be a Kubernetes quantity/,
     ],
     [
+      'a resource request above its own limit (Kubernetes would refuse every pod)',
+      {
+        topic: 'bad',
+        command: 'true',
+        resources: { requests: { memory: '1Gi' }, limits: { memory: '512Mi' } },
+      },
+      400,
+      /resources.requests.memory \(1Gi\) must not be more than limits.memory \(512Mi\)/,
+    ],
+    [
       'a GPU count in resources',
       { topic: 'bad', command: 'true', resources: { limits: { 'nvidia.com/gpu': '2' } } },
       400,

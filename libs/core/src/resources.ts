@@ -15,7 +15,34 @@ export type ResourceName = (typeof RESOURCE_NAMES)[number];
 /** A Kubernetes quantity: a decimal number with an optional SI or binary suffix. */
 export const QUANTITY_PATTERN = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 
-/** Why `hints` is not a valid ResourceHints, as [field, problem], or null if it is. */
+const SUFFIXES: Record<string, number> = {
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** A quantity's amount in its base unit (cores, bytes), to compare two: "500m" -> 0.5. */
+export function quantityAmount(quantity: string): number {
+  const match = QUANTITY_PATTERN.exec(quantity);
+  if (!match) throw new Error(`not a Kubernetes quantity: ${JSON.stringify(quantity)}`);
+  return Number(match[1]) * SUFFIXES[match[3] ?? '']!;
+}
+
+/**
+ * Why `hints` is not a valid ResourceHints, as [field, problem], or null if it is. A request
+ * above its own limit is refused: Kubernetes would refuse every pod made from it.
+ */
 export function resourceHintsProblem(hints: unknown): [string, string] | null {
   if (typeof hints !== 'object' || hints === null || Array.isArray(hints))
     return ['', 'must be an object with requests and/or limits'];
@@ -38,6 +65,12 @@ export function resourceHintsProblem(hints: unknown): [string, string] | null {
           `must be a Kubernetes quantity string such as "500m", "2" or "1Gi"`,
         ];
     }
+  }
+  const { requests = {}, limits = {} } = hints as ResourceHints;
+  for (const [name, request] of Object.entries(requests)) {
+    const limit = limits[name as ResourceName];
+    if (limit !== undefined && quantityAmount(request) > quantityAmount(limit))
+      return [`.requests.${name}`, `(${request}) must not be more than limits.${name} (${limit})`];
   }
   return null;
 }

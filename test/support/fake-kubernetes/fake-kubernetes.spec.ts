@@ -447,24 +447,58 @@ it('records an eviction: every container killed, the pod Failed with reason Evic
   await waitFor('the Job to fail', () => condition(kube.job('evicted'), 'Failed'));
 });
 
-it('fails a Job past its activeDeadlineSeconds and deletes its pod', async () => {
+it('fails a Job past its activeDeadlineSeconds as 1.31+ does: FailureTarget while its pod terminates, then Failed', async () => {
   const started = Date.now();
   await createJob('deadline', {
-    main: 'sleep 30',
-    activeDeadlineSeconds: 1,
+    main: 'trap "" TERM; sleep 30',
+    activeDeadlineSeconds: 2,
     gracePeriodSeconds: 1,
   });
   await mainRunning('deadline');
-  const job = await waitFor('the Job to fail', () => {
+  const target = await waitFor('the failure to be decided', () => {
     const current = kube.job('deadline');
-    return condition(current, 'Failed') && current;
+    return condition(current, 'FailureTarget') && current;
   });
-  expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-  expect(condition(job, 'Failed')).toMatchObject({
+  // Counted from startTime, in whole seconds: up to a second early, never more.
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  expect(condition(target, 'FailureTarget')).toMatchObject({
     reason: 'DeadlineExceeded',
     message: 'Job was active longer than specified deadline',
   });
-  await waitFor('the pod to be deleted', () => !kube.podOf('deadline'));
+  // Failed comes only once the pod (which ignores SIGTERM for its grace period) is gone.
+  expect(condition(target, 'Failed')).toBeUndefined();
+  expect(kube.podOf('deadline')?.metadata.deletionTimestamp).toBeDefined();
+  const failed = await waitFor('the Job to fail', () => {
+    const current = kube.job('deadline');
+    return condition(current, 'Failed') && current;
+  });
+  expect(condition(failed, 'Failed')).toMatchObject({ reason: 'DeadlineExceeded' });
+  expect(kube.podOf('deadline')).toBeUndefined();
+});
+
+it('fails a Job past its deadline as older Kubernetes does, when told: Failed at once', async () => {
+  const older = await startFakeKubernetes({ jobFailureConditions: 'failed-at-once' });
+  try {
+    const response = await fetch(`${older.url}${JOBS}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(
+        jobManifest('old-deadline', {
+          main: 'sleep 30',
+          activeDeadlineSeconds: 1,
+          gracePeriodSeconds: 5,
+        }),
+      ),
+    });
+    expect(response.status).toBe(201);
+    const job = await waitFor('the Job to fail', () => {
+      const current = older.job('old-deadline');
+      return condition(current, 'FailureTarget') && current;
+    });
+    expect(condition(job, 'Failed')).toMatchObject({ reason: 'DeadlineExceeded' });
+  } finally {
+    await older.close();
+  }
 });
 
 it('deletes a Job: its pod is marked, its processes get SIGTERM, SIGKILL after the grace period', async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiServer, type RecordedRequest } from './api-server';
-import { JobController } from './job-controller';
+import { JobController, type JobFailureConditions } from './job-controller';
 import { Kubelet } from './kubelet';
 import { writeKubeconfig } from './kubeconfig';
 import { ObjectStore, snapshot } from './object-store';
@@ -17,6 +17,8 @@ export interface FakeKubernetesOptions {
   imagePullFails?: (image: string) => boolean;
   /** Why a pod cannot be scheduled, or null (default: a container requesting nvidia.com/gpu). */
   unschedulable?: (pod: any) => string | null;
+  /** How a failed Job's conditions are written (default: 'target-first', as 1.31+). */
+  jobFailureConditions?: JobFailureConditions;
 }
 
 export interface FakeKubernetes {
@@ -91,7 +93,7 @@ export async function startFakeKubernetes(
       podRemoved: (pod) => jobs.podRemoved(pod),
     },
   );
-  const jobs = new JobController(store, kubelet, timers);
+  const jobs = new JobController(store, kubelet, timers, options.jobFailureConditions);
   const api = new ApiServer(store, jobs, kubelet);
   const server = createServer(api.handle);
   await new Promise<void>((resolve, reject) => {

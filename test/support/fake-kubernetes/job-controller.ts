@@ -8,6 +8,16 @@ import type { Timers } from './timers';
 
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
 
+/**
+ * How a failed Job's terminal conditions are written: 'target-first' as Kubernetes 1.31 and
+ * later do (FailureTarget at once, Failed only once its pods are gone), 'failed-at-once' as
+ * older versions do.
+ */
+export type JobFailureConditions = 'target-first' | 'failed-at-once';
+
+/** How often a Job whose failure is decided looks for its pods to be gone. */
+const PODS_GONE_POLL_MS = 50;
+
 interface JobState {
   finished: boolean;
   failed: number;
@@ -36,6 +46,7 @@ export class JobController {
     private readonly store: ObjectStore,
     private readonly kubelet: Kubelet,
     private readonly timers: Timers,
+    private readonly failureConditions: JobFailureConditions = 'target-first',
   ) {}
 
   /** How many times a Job of that name was created (refused duplicates not counted). */
@@ -93,13 +104,17 @@ export class JobController {
     };
     if (dryRun) return snapshot(job);
     const stored = this.store.create('jobs', job);
+    const startTime = Date.now();
     this.created.set(name, this.createdCount(name) + 1);
     const state: JobState = { finished: false, failed: 0, cancelPod: null, cancelDeadline: null };
     this.states.set(uid, state);
     this.schedulePod(job, state, randomInt(POD_CREATION_DELAY_MS[0], POD_CREATION_DELAY_MS[1]));
     if (job.spec.activeDeadlineSeconds) {
-      state.cancelDeadline = this.timers.after(job.spec.activeDeadlineSeconds * 1000, () =>
-        this.deadlineExceeded(job),
+      // Counted from status.startTime, which has whole seconds: up to a second early.
+      const start = Math.floor(startTime / 1000) * 1000;
+      state.cancelDeadline = this.timers.after(
+        start + job.spec.activeDeadlineSeconds * 1000 - Date.now(),
+        () => this.deadlineExceeded(job),
       );
     }
     return stored;
@@ -246,7 +261,11 @@ export class JobController {
     for (const pod of pods) this.kubelet.deletePod(pod);
   }
 
-  /** Terminal conditions as Kubernetes 1.31+ writes them: the target first, then the outcome. */
+  /**
+   * Terminal conditions. A success: SuccessCriteriaMet and Complete. A failure: as
+   * `failureConditions` says, FailureTarget first and Failed once the pods are gone
+   * (1.31+), or both at once.
+   */
   private finish(
     job: any,
     state: JobState,
@@ -265,15 +284,28 @@ export class JobController {
       reason,
       message,
     });
+    const later = type === 'Failed' && this.failureConditions === 'target-first';
     job.status.conditions = [
       condition(type === 'Complete' ? 'SuccessCriteriaMet' : 'FailureTarget'),
-      condition(type),
+      ...(later ? [] : [condition(type)]),
     ];
+    if (later) this.whenPodsGone(job, () => condition(type));
     delete job.status.active;
     job.status.ready = 0;
     // The API sets completionTime only for Jobs that complete successfully.
     if (type === 'Complete') job.status.completionTime = now;
     this.store.update('jobs', job);
+  }
+
+  /** Adds the Failed condition once none of the Job's pods is left running or terminating. */
+  private whenPodsGone(job: any, failed: () => object): void {
+    this.timers.after(PODS_GONE_POLL_MS, () => {
+      if (!this.store.holds('jobs', job)) return;
+      if (this.podsOf(job).some((p) => !isTerminal(p) || p.metadata.deletionTimestamp))
+        return this.whenPodsGone(job, failed);
+      job.status.conditions.push(failed());
+      this.store.update('jobs', job);
+    });
   }
 
   private forget(job: any): void {

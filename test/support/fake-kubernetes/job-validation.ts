@@ -1,3 +1,4 @@
+import { quantityAmount } from '../../../libs/core/src/resources';
 import { badRequest, KubeApiError } from './kube-status';
 
 // kubernetes-models is CommonJS, with the Job's JSON schema.
@@ -118,6 +119,15 @@ function semanticProblems(job: any): string[] {
     }
     seen.add(container.name);
     if (!container.image) problems.push(`${path}.image: Required value`);
+    const { requests = {}, limits = {} } = container.resources ?? {};
+    for (const [name, request] of Object.entries<string>(requests)) {
+      const limit: string | undefined = limits[name];
+      if (limit !== undefined && quantityAmount(request) > quantityAmount(limit)) {
+        problems.push(
+          `${path}.resources.requests: Invalid value: "${request}": must be less than or equal to ${name} limit of ${limit}`,
+        );
+      }
+    }
     if (container.restartPolicy !== undefined) {
       if (!where.startsWith('init') || container.restartPolicy !== 'Always') {
         problems.push(

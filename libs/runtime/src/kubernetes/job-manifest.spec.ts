@@ -145,6 +145,21 @@ describe('the Job manifest of an attempt', () => {
     expect(podSpec(build(job(), options())).imagePullSecrets).toBeUndefined();
   });
 
+  it("never puts a request above its limit: the job's own value wins over the class's", () => {
+    // cpu_short asks for 250m CPU and 256Mi; its limits are 1 CPU and 512Mi.
+    const lowered = build(job({}, { resources: { limits: { memory: '16Mi', cpu: '100m' } } }));
+    expect(main(lowered).resources).toEqual({
+      requests: { cpu: '100m', memory: '16Mi' },
+      limits: { cpu: '100m', memory: '16Mi' },
+    });
+    const raised = build(job({}, { resources: { requests: { memory: '3Gi', cpu: '1500m' } } }));
+    expect(main(raised).resources).toEqual({
+      requests: { cpu: '1500m', memory: '3Gi' },
+      limits: { cpu: '1500m', memory: '3Gi' },
+    });
+    expect(() => validateJobManifest(lowered)).not.toThrow();
+  });
+
   it('is invalid when a quantity is not one (the validation can fail)', () => {
     const manifest = build(job({}, { resources: { limits: { memory: 'lots' } } }));
     expect(() => validateJobManifest(manifest)).toThrow(/memory/);

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { JobSpecError, type ClaimedJob, type ResourceHints } from '@danube/core';
+import {
+  JobSpecError,
+  quantityAmount,
+  type ClaimedJob,
+  type ResourceHints,
+  type ResourceName,
+} from '@danube/core';
 import {
   DEFAULT_TASK_CLASSES,
   GPU_RESOURCE,
@@ -98,7 +104,22 @@ export function mergeOverride(base: PodOverride, over: PodOverride): PodOverride
   return merged;
 }
 
-/** The task class's resources with the job's hints over them; gpu adds exactly one GPU. */
+/**
+ * The task class's resources with the job's hints over them; gpu adds exactly one GPU.
+ * Where that puts a request above its limit (Kubernetes refuses such a pod), the job's own
+ * value wins and the class's gives way: a job's lower limit lowers the class's request, a
+ * job's higher request raises the class's limit. (A job's own request above its own limit
+ * is refused at submit.)
+ */
+/** A quantity's amount, or NaN for one this code does not read (then nothing is adjusted). */
+function amount(quantity: string): number {
+  try {
+    return quantityAmount(quantity);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function resourcesFor(
   job: ClaimedJob,
   classResources: V1ResourceRequirements | undefined,
@@ -106,6 +127,12 @@ function resourcesFor(
   const hints: ResourceHints = job.spec.resources ?? {};
   const requests: Record<string, string> = { ...classResources?.requests, ...hints.requests };
   const limits: Record<string, string> = { ...classResources?.limits, ...hints.limits };
+  for (const [name, limit] of Object.entries(limits)) {
+    const request = requests[name];
+    if (request === undefined || !(amount(request) > amount(limit))) continue;
+    if (hints.limits?.[name as ResourceName] !== undefined) requests[name] = limit;
+    else limits[name] = request;
+  }
   if (job.taskClass === 'gpu') {
     // One whole GPU per attempt, never shared; extended resources need request = limit.
     requests[GPU_RESOURCE] = '1';

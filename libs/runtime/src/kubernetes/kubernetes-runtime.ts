@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { PassThrough } from 'node:stream';
-import type { Outcome } from '@danube/core';
+import { JobSpecError, type Outcome } from '@danube/core';
 import {
   stoppedOutcome,
   type AttemptContext,
@@ -65,7 +65,7 @@ export class KubernetesRuntime implements Runtime {
   }
 
   async start(context: AttemptContext): Promise<RunHandle> {
-    return this.createOrAttach(context, false);
+    return this.createOrAttach(context);
   }
 
   /**
@@ -75,26 +75,36 @@ export class KubernetesRuntime implements Runtime {
    */
   async adopt(ref: string, context: AttemptContext): Promise<RunHandle | null> {
     if (ref !== this.refFor(context)) return null;
-    return this.createOrAttach(context, true);
+    return this.createOrAttach(context);
   }
 
   async close(): Promise<void> {
     await this.watch.stop();
   }
 
-  private async createOrAttach(context: AttemptContext, adopting: boolean): Promise<RunHandle> {
+  private async createOrAttach(context: AttemptContext): Promise<RunHandle> {
     const manifest = buildJobManifest(context, this.options);
     const name = manifest.metadata!.name!;
     let existed = false;
     try {
       await this.client.createJob(manifest);
     } catch (error) {
+      // 422 Invalid: the API server refuses this Job as specified (its resources, an
+      // override); trying again gives the same answer, so the attempt fails as permanent.
+      if (error instanceof KubeRequestError && error.code === 422)
+        throw new JobSpecError(`the Kubernetes API refused the Job: ${error.message}`);
       if (!(error instanceof KubeRequestError && error.code === 409)) throw error;
       existed = true;
     }
-    if (existed || adopting) {
+    // The runner enters every attempt whose ref it stored first through adopt(), so a
+    // create that succeeds is the usual fresh start; only attaching is news.
+    if (existed) {
       this.logger.log(
-        `job ${context.job.id} attempt ${context.attempt}: ${existed ? 'attached to the existing' : 'created the missing'} Kubernetes Job ${name}`,
+        `job ${context.job.id} attempt ${context.attempt}: attached to the existing Kubernetes Job ${name}`,
+      );
+    } else {
+      this.logger.debug(
+        `job ${context.job.id} attempt ${context.attempt}: created Kubernetes Job ${name}`,
       );
     }
     const handle = new KubernetesHandle(

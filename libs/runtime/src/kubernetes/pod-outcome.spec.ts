@@ -213,23 +213,44 @@ describe('reading an attempt from its pod', () => {
     });
   });
 
-  it('reads DeadlineExceeded on the Job as a timeout', () => {
+  const condition = (type: string, reason: string) => ({
+    type,
+    status: 'True',
+    reason,
+    message: reason === 'DeadlineExceeded' ? 'Job was active longer than specified deadline' : '',
+  });
+
+  it.each([
+    ['Kubernetes 1.31+, pods still terminating: FailureTarget alone', ['FailureTarget']],
+    ['Kubernetes 1.31+, pods gone: FailureTarget then Failed', ['FailureTarget', 'Failed']],
+    ['before 1.31: Failed alone', ['Failed']],
+  ])('reads DeadlineExceeded on the Job as a timeout (%s)', (_name, types) => {
     const deadline = readJobConditions(
-      {
-        status: {
-          conditions: [
-            {
-              type: 'Failed',
-              status: 'True',
-              reason: 'DeadlineExceeded',
-              message: 'Job was active longer than specified deadline',
-            },
-          ],
-        },
-      },
+      { status: { conditions: types.map((t) => condition(t, 'DeadlineExceeded')) } },
       30,
     );
-    expect(deadline.kind).toBe('timed_out');
+    expect(deadline).toMatchObject({
+      kind: 'timed_out',
+      message: expect.stringMatching(/timeoutSeconds \(30 s\)/),
+    });
+  });
+
+  it('reads another Job failure as infra naming its reason, and a Job gone as infra', () => {
+    expect(
+      readJobConditions(
+        { status: { conditions: [condition('FailureTarget', 'PodFailurePolicy')] } },
+        30,
+      ),
+    ).toMatchObject({
+      kind: 'failed',
+      category: 'infra',
+      message: expect.stringMatching(/PodFailurePolicy/),
+    });
+    expect(readJobConditions({ status: { conditions: [] } }, 30)).toMatchObject({
+      kind: 'failed',
+      category: 'infra',
+      message: 'the pod was deleted before the job finished',
+    });
     expect(readJobConditions(null, 30)).toMatchObject({ kind: 'failed', category: 'infra' });
   });
 });

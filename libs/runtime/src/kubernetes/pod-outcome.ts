@@ -134,9 +134,16 @@ export function mainHasRun(pod: V1Pod): boolean {
   return Boolean(state?.running || state?.terminated);
 }
 
-/** Why a Job ended when its pod does not say: the deadline, or another Job-level failure. */
+/**
+ * Why a Job ended when its pod does not say: the deadline, or another Job-level failure.
+ * Kubernetes 1.31 and later first set FailureTarget (while the pods are being terminated)
+ * and add Failed, with the same reason, only once they are gone; older versions set Failed
+ * at once. Either tells.
+ */
 export function readJobConditions(job: V1Job | null, timeoutSeconds: number): Outcome {
-  const failed = job?.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+  const failed = job?.status?.conditions?.find(
+    (c) => (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True',
+  );
   if (failed?.reason === 'DeadlineExceeded') {
     return {
       kind: 'timed_out',
