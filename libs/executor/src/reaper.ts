@@ -3,6 +3,9 @@ import { withTransaction } from '@danube/db';
 import { AttemptsRepository, ExecutorsRepository, type TerminalHook } from '@danube/queue';
 import type { Pool } from 'pg';
 
+/** How long a lease-expired executor's session may sit idle in a transaction before it is ended. */
+const STALLED_SESSION_IDLE_MS = 1000;
+
 /**
  * Ends expired leases, whoever held them (see REAP_EXPIRED_LEASES): the attempts of dead,
  * stalled or cut-off executors get their record and their jobs go back to the queue in
@@ -27,6 +30,13 @@ export class Reaper {
     const { reaped, unblockedTopics } = await withTransaction(this.pool, async (client) => {
       const attempts = AttemptsRepository.on(client);
       if (!(await attempts.tryReaperLock())) return { reaped: [], unblockedTopics: [] };
+      // Rows a stalled executor's open transaction still locks are skipped below; ending
+      // that session frees them for the next round.
+      const stalled = await attempts.endStalledExecutorSessions(STALLED_SESSION_IDLE_MS);
+      if (stalled.length > 0)
+        this.logger.warn(
+          `ended the open transactions of ${stalled.join(', ')}: their leases expired while they held job rows`,
+        );
       const reaped = await attempts.reapExpiredLeases();
       const pruned = await ExecutorsRepository.on(client).prune(this.pruneExecutorsAfterMs);
       if (pruned.length > 0)

@@ -167,6 +167,15 @@ export class AttemptsRepository extends Repository {
     return rows[0]?.locked === true;
   }
 
+  /** Ends expired executors' sessions idle in a transaction for over `idleMs`; their names. */
+  async endStalledExecutorSessions(idleMs: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ application_name: string }>(
+      sql.END_STALLED_EXECUTOR_SESSIONS,
+      [idleMs],
+    );
+    return rows.map((r) => r.application_name);
+  }
+
   async reapExpiredLeases(limit = 1000): Promise<ReapedJob[]> {
     const { rows } = await this.db.query<{
       id: string;

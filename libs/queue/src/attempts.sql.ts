@@ -239,6 +239,28 @@ export const REAP_EXPIRED_LEASES = `
   SELECT id, topic, status, workflow_id, parent_job_id FROM reaped`;
 
 /**
+ * Ends the database sessions that executors whose leases expired left idle inside a
+ * transaction for more than $1 ms. A paused (SIGSTOP) or hung executor's open transaction
+ * keeps the row locks of the jobs it was writing; the reaper skips locked rows, so without
+ * this it could not take those jobs back until the executor woke. Only sessions of
+ * executors that already lost their leases (application_name danube-executor-<id>, as
+ * Postgres truncates it) are touched. Returns the executors whose sessions were ended.
+ */
+export const END_STALLED_EXECUTOR_SESSIONS = `
+  WITH stalled AS MATERIALIZED (
+    -- Chosen first, so that nothing but these sessions can be ended.
+    SELECT a.pid, a.application_name
+    FROM pg_stat_activity a
+    WHERE a.state IN ('idle in transaction', 'idle in transaction (aborted)')
+      AND a.state_change < now() - $1 * interval '1 millisecond'
+      AND a.application_name IN (
+        SELECT left('danube-executor-' || j.lease_owner, 63)
+        FROM danube.jobs j
+        WHERE j.status IN ('claimed', 'running') AND j.lease_expires_at < now())
+  )
+  SELECT DISTINCT s.application_name FROM stalled s WHERE pg_terminate_backend(s.pid)`;
+
+/**
  * One executor reaps at a time: the reaper takes this advisory lock for its transaction and
  * skips the round when another holds it. The key is 'danu' in ASCII.
  */

@@ -4,7 +4,9 @@ import {
   type ClaimedJob,
   type NewJob,
 } from '@danube/core';
+import { Client } from 'pg';
 import { queueOn } from '../../../test/support/queue';
+import { waitFor } from '../../../test/support/wait-for';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
 import { AttemptsRepository } from './attempts.repository';
 import { ExecutorsRepository } from './executors.repository';
@@ -285,6 +287,49 @@ describe('transitions the database refuses', () => {
 describe('reaper', () => {
   const expireLeases = () =>
     db.pool.query("UPDATE danube.jobs SET lease_expires_at = now() - interval '1 second'");
+
+  it("ends a lease-expired executor's session left idle in a transaction, so that its jobs can be reaped; no other session", async () => {
+    await service.enqueueMany([job(), job()]);
+    const [stalledJob] = await repo.claim('stalled', ['a'], 1, 1000);
+    const [healthyJob] = await repo.claim('healthy', ['a'], 1, 60_000);
+    // Each executor's session holds its job's row in an open transaction and then idles,
+    // as a process paused between two statements does.
+    const session = async (executor: string, id: string) => {
+      const client = new Client({
+        connectionString: db.url,
+        application_name: `danube-executor-${executor}`,
+      });
+      client.on('error', () => undefined);
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query('SELECT id FROM danube.jobs WHERE id = $1 FOR UPDATE', [id]);
+      return client;
+    };
+    const stalled = await session('stalled', stalledJob!.id);
+    const healthy = await session('healthy', healthyJob!.id);
+    const closed = new Promise<void>((resolve) => stalled.on('end', () => resolve()));
+    try {
+      // Its lease (1 s) runs out while its session holds the row; the other's (60 s) does not.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      // Locked: the reaper passes over it.
+      expect(await repo.reapExpiredLeases()).toEqual([]);
+      expect(await repo.endStalledExecutorSessions(60_000)).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await repo.endStalledExecutorSessions(10)).toEqual(['danube-executor-stalled']);
+      await closed;
+      await waitFor(
+        'the ended session to let go of the row',
+        async () => (await repo.reapExpiredLeases()).length === 1,
+      );
+      expect((await jobs.findById('default', stalledJob!.id))!.status).toBe('queued');
+      // The healthy executor's session, idle in its transaction too, was left alone.
+      expect((await healthy.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await healthy.query('ROLLBACK').catch(() => undefined);
+      await healthy.end();
+      await stalled.end().catch(() => undefined);
+    }
+  });
 
   it('records each reaped attempt as infra naming its executor, and queues the job in its old place', async () => {
     await db.pool.query(
