@@ -50,10 +50,16 @@ export async function startApiProcess(
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor('the API process to answer /healthz', async () => {
-      if (api.hasExited) throw new Error(`the API exited:\n${api.output()}`);
-      return (await fetch(`${url}/healthz`).catch(() => null))?.ok;
-    });
+    // Generous, as for executors: on a busy machine a Node process can take many seconds to
+    // load; the wait ends as soon as /healthz answers, or at once if the process exits.
+    await waitFor(
+      'the API process to answer /healthz',
+      async () => {
+        if (api.hasExited) throw new Error(`the API exited:\n${api.output()}`);
+        return (await fetch(`${url}/healthz`).catch(() => null))?.ok;
+      },
+      60_000,
+    );
   } catch (error) {
     await api.kill();
     throw error;
