@@ -130,3 +130,16 @@ it('npm start: embedded Postgres, API and executor in one process, a first job r
     }
   }
 }, 180_000);
+
+it('npm start refuses a DANUBE_PG_PORT that is not a port number, naming it', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'danube-start-'));
+  const danube = spawnTracked(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH,
+      DANUBE_DATA_DIR: join(folder, '.danube'),
+      DANUBE_PG_PORT: 'abc',
+    },
+  });
+  expect(await danube.exited).toBe(1);
+  expect(danube.output()).toMatch(/DANUBE_PG_PORT must be a port number \(1-65535\), not "abc"/);
+});

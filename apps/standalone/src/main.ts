@@ -25,10 +25,7 @@ runMain('danube', async () => {
   if (!databaseUrl) {
     const dataDir = join(dataRoot, 'pg');
     process.stdout.write(`Starting an embedded Postgres in ${dataDir} ...\n`);
-    embedded = await startEmbeddedPostgres({
-      dataDir,
-      port: process.env.DANUBE_PG_PORT ? Number(process.env.DANUBE_PG_PORT) : undefined,
-    });
+    embedded = await startEmbeddedPostgres({ dataDir, port: embeddedPostgresPort() });
     databaseUrl = embedded.databaseUrl;
   }
   await migrate({ databaseUrl });
@@ -158,6 +155,18 @@ async function localAdminKey(
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { key, file, created: true };
+}
+
+/** DANUBE_PG_PORT, if set: a port number, or a clear stop. */
+function embeddedPostgresPort(): number | undefined {
+  const value = process.env.DANUBE_PG_PORT;
+  if (value === undefined || value === '') return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(
+      `invalid configuration: DANUBE_PG_PORT must be a port number (1-65535), not ${JSON.stringify(value)}; leave it unset for a free port`,
+    );
+  return port;
 }
 
 /** An address to reach a server listening on `host` from this machine. */
