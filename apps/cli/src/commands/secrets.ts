@@ -14,6 +14,11 @@ function secretValue(value: string | undefined, fromFile: string | undefined): s
       EXIT.usage,
     );
   if (value !== undefined) return value;
+  if (fromFile === undefined && process.stdin.isTTY)
+    throw new CliError(
+      'no value: give it as an argument, with --from-file FILE, or on standard input (danube secrets set NAME < file)',
+      EXIT.usage,
+    );
   try {
     return readFileSync(fromFile ?? 0, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
