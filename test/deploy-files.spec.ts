@@ -120,7 +120,7 @@ describe('deploy/k8s', () => {
     (_name, object) => {
       const Model = modelFor(object.apiVersion, object.kind);
       expect(() => new Model(object).validate()).not.toThrow();
-      if (object.kind !== 'Namespace')
+      if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(object.kind))
         expect(['danube', 'danube-jobs']).toContain(object.metadata.namespace);
     },
   );
@@ -144,6 +144,7 @@ describe('deploy/k8s', () => {
       [
         'batch/jobs:create',
         'batch/jobs:get',
+        'batch/jobs:patch',
         'batch/jobs:delete',
         'core/pods:list',
         'core/pods:watch',
@@ -166,6 +167,20 @@ describe('deploy/k8s', () => {
         role.metadata.namespace,
       );
     }
+  });
+
+  it('grants the executors, cluster-wide, only the list of nodes (to tell a pod that waits for room from one that can never run)', () => {
+    const nodes = find('ClusterRole', 'danube-executor-nodes');
+    expect(nodes.rules).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['list'] }]);
+    const binding = find('ClusterRoleBinding', 'danube-executor-nodes');
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'danube-executor-nodes',
+    });
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'danube-executor', namespace: 'danube' },
+    ]);
   });
 
   it('runs one executor Deployment per group of topics, each on the kubernetes runtime', () => {

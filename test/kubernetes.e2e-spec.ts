@@ -26,6 +26,16 @@ const TOPIC = 'k8s';
 const UNREACHABLE_TOPIC = 'k8s-unreachable';
 /** A topic whose pod override mounts a volume that does not exist: the API refuses its Jobs. */
 const INVALID_TOPIC = 'k8s-invalid';
+/**
+ * Where a test counts the executor's own work rather than the collector's (a Node process
+ * per pod, exercised by the other tests), a shell stand-in keeps the collector's contract:
+ * it makes the outputs folder, says it is ready, and exits 0 on SIGTERM.
+ */
+const COLLECTOR_STAND_IN = [
+  '/bin/sh',
+  '-c',
+  'mkdir -p "$DANUBE_OUTPUT_DIR" && : > "$COLLECTOR_READY_FILE"; trap "exit 0" TERM; sleep 3600 & wait',
+];
 
 let db: TestDatabase;
 let api: TestApi;
@@ -47,6 +57,8 @@ function executorEnv(overrides: Record<string, string> = {}): Record<string, str
         image: 'busybox:1.36',
         terminationGracePeriodSeconds: 8,
         unschedulableTimeoutSeconds: 2,
+        // Room for all 200 of the requests-per-job measure to be in flight at once.
+        maxPendingJobs: 200,
         pod: { imagePullPolicy: 'IfNotPresent' },
       },
       topics: {
@@ -193,52 +205,85 @@ it('retries a failing job as a new Job per attempt, each recorded as transient w
   expect(kube.jobsCreated(`danube-${id}-2`)).toBe(1);
 });
 
+it("times out while its executor follows it: the executor's timer stops it, the Job deleted", async () => {
+  const id = await submit({ command: 'trap "" TERM; sleep 60', timeoutSeconds: 2, maxAttempts: 1 });
+  // Once its container starts, the Job gets its deadline, as the backstop.
+  const deadline = await waitFor(
+    'the Job to get its deadline',
+    () => kube.job(`danube-${id}-1`)?.spec?.activeDeadlineSeconds,
+  );
+  expect(deadline).toBeGreaterThanOrEqual(2);
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({
+    status: 'timed_out',
+    attempts: 1,
+    error: { category: 'timeout', message: 'ran longer than timeoutSeconds (2 s) and was stopped' },
+  });
+  await waitFor('the Job to be deleted', () => kube.job(`danube-${id}-1`) === undefined);
+  await waitFor('its pod to be gone', () => kube.podOf(`danube-${id}-1`) === undefined);
+});
+
 /**
- * A timeout ends as timed_out whoever sees it first: the executor's timer, or the Job's
- * activeDeadlineSeconds (counted from a startTime in whole seconds, so it often fires
- * first), whose FailureTarget comes before Failed on Kubernetes 1.31+.
+ * With no executor following it, a Job's own activeDeadlineSeconds ends it on time; the
+ * executor that adopts it later reads the Job's conditions: FailureTarget first and Failed
+ * once the pod is gone on Kubernetes 1.31+, Failed at once before.
  */
-async function expectTimeout(apiUrl: string, fake: FakeKubernetes, topic: string): Promise<void> {
-  const response = await http('POST', `${apiUrl}/v1/jobs`, {
+async function expectDeadline(fake: FakeKubernetes, topic: string): Promise<void> {
+  const env = (name: string) =>
+    startExecutor(db.url, name, {
+      ...executorEnv({
+        EXECUTOR_TOPICS: topic,
+        EXECUTOR_LEASE_MS: '2000',
+        EXECUTOR_REAP_INTERVAL_MS: '300',
+      }),
+      KUBECONFIG: fake.kubeconfigPath,
+    });
+  const first = await env(`${topic}-first`);
+  extraExecutors.push(first);
+  const response = await http('POST', `${api.url}/v1/jobs`, {
     topic,
-    command: 'trap "" TERM; sleep 60',
+    command: 'sleep 60',
     timeoutSeconds: 2,
     maxAttempts: 1,
   });
   const id = response.body.id as string;
-  const job = await jobEnded(apiUrl, id);
+  const name = `danube-${id}-1`;
+  await waitFor('the Job to get its deadline', () => fake.job(name)?.spec?.activeDeadlineSeconds);
+  await first.kill();
+  await waitFor(
+    'the deadline to fail the Job while no executor follows it',
+    () => fake.job(name)?.status?.conditions?.some((c: any) => c.reason === 'DeadlineExceeded'),
+    30_000,
+  );
+  await waitFor('the pod to be gone', () => fake.podOf(name) === undefined, 30_000);
+  extraExecutors.push(await env(`${topic}-second`));
+  const job = await jobEnded(api.url, id);
   expect(job).toMatchObject({
     status: 'timed_out',
     attempts: 1,
     error: {
       category: 'timeout',
-      message: expect.stringMatching(/^ran longer than timeoutSeconds \(2 s\)/),
+      message: "ran longer than timeoutSeconds (2 s); the Job's activeDeadlineSeconds stopped it",
     },
   });
-  await waitFor('the Job to be deleted', () => fake.job(`danube-${id}-1`) === undefined);
-  await waitFor('its pod to be gone', () => fake.podOf(`danube-${id}-1`) === undefined);
+  await waitFor('the Job to be deleted', () => fake.job(name) === undefined);
 }
 
-it('times out (Kubernetes 1.31+: FailureTarget, then Failed): timed_out, the Job deleted', async () => {
-  await expectTimeout(api.url, kube, TOPIC);
-});
+it("times out with no executor following it (Kubernetes 1.31+: FailureTarget, then Failed): the Job's deadline ends it, the adopter records timed_out", async () => {
+  await expectDeadline(kube, 'k8s-deadline');
+}, 60_000);
 
-it('times out (before 1.31: Failed at once): timed_out, the Job deleted', async () => {
+it("times out with no executor following it (before 1.31: Failed at once): the Job's deadline ends it, the adopter records timed_out", async () => {
   const older = await startFakeKubernetes({
     hostPaths: { '/app': ROOT },
     jobFailureConditions: 'failed-at-once',
   });
-  const olderExecutor = await startExecutor(db.url, 'kube-older', {
-    ...executorEnv({ EXECUTOR_TOPICS: 'k8s-older' }),
-    KUBECONFIG: older.kubeconfigPath,
-  });
   try {
-    await expectTimeout(api.url, older, 'k8s-older');
+    await expectDeadline(older, 'k8s-older');
   } finally {
-    await olderExecutor.stop();
     await older.close();
   }
-});
+}, 60_000);
 
 it("a job's memory limit below its class's request lowers the request: the pod is valid and runs", async () => {
   const id = await submit({
@@ -271,6 +316,131 @@ it('a Job the API server refuses (422 Invalid) is one permanent attempt with its
     },
   });
   expect(kube.jobsCreated(`danube-${id}-1`)).toBe(0);
+});
+
+describe('a cluster with room for 5 pods', () => {
+  const TOPIC_SMALL = 'k8s-small';
+  const MAX_PENDING = 3;
+  let small: FakeKubernetes;
+  let smallExecutor: ExecutorProcess;
+
+  beforeAll(async () => {
+    small = await startFakeKubernetes({
+      hostPaths: { '/app': ROOT },
+      node: { allocatable: { pods: '5' } },
+    });
+    small.runInstead('danube:0.1.0', COLLECTOR_STAND_IN);
+    smallExecutor = await startExecutor(db.url, 'kube-small', {
+      ...executorEnv({ EXECUTOR_TOPICS: TOPIC_SMALL }),
+      KUBECONFIG: small.kubeconfigPath,
+      K8S_RUNTIME_CONFIG_JSON: JSON.stringify({
+        defaults: {
+          image: 'busybox:1.36',
+          terminationGracePeriodSeconds: 8,
+          // Far shorter than the waits for room below: waiting alone must never fail a job.
+          unschedulableTimeoutSeconds: 1,
+          maxPendingJobs: MAX_PENDING,
+        },
+      }),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await smallExecutor?.kill();
+    await small?.close();
+  });
+
+  it('runs 50 jobs: they wait for room without losing an attempt or run time, at most 3 Pending at once; a job no node can take fails', async () => {
+    // Five long jobs fill the node first, so the next ones wait Pending longer than their
+    // own timeout (4 s) and than the unschedulable limit (1 s).
+    const jobs = [
+      ...Array.from({ length: 5 }, (_, i) => ({
+        command: `echo long ${i}; sleep 8`,
+        timeoutSeconds: 30,
+      })),
+      ...Array.from({ length: 45 }, (_, i) => ({
+        command: `echo short ${i}; sleep 1`,
+        timeoutSeconds: 4,
+      })),
+    ].map((job) => ({ ...job, topic: TOPIC_SMALL, maxAttempts: 1 }));
+    const response = await http('POST', `${api.url}/v1/jobs/batch`, { jobs });
+    expect(response.status).toBe(201);
+    const ids: string[] = response.body.jobs.map((j: any) => j.id);
+    // More CPU than the node has: it can never run, and must not wait forever either.
+    const huge = await http('POST', `${api.url}/v1/jobs`, {
+      topic: TOPIC_SMALL,
+      command: 'true',
+      resources: { requests: { cpu: '100' } },
+      maxAttempts: 1,
+    });
+    const hugeId = huge.body.id as string;
+
+    let peakPending = 0;
+    let peakRunning = 0;
+    let sawQueued = false;
+    await waitFor(
+      'the 50 jobs to end',
+      async () => {
+        const pods = small.pods();
+        peakPending = Math.max(
+          peakPending,
+          pods.filter((p) => p.status.phase === 'Pending').length,
+        );
+        peakRunning = Math.max(
+          peakRunning,
+          pods.filter((p) => p.spec.nodeName && p.status.phase === 'Running').length,
+        );
+        const { rows } = await db.pool.query(
+          `SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued,
+                  count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'timed_out'))::int AS ended
+             FROM danube.jobs WHERE id = ANY($1)`,
+          [ids],
+        );
+        sawQueued ||= rows[0].queued > 0;
+        return rows[0].ended === ids.length;
+      },
+      180_000,
+      50,
+    );
+    // Any attempt that did not succeed, with why.
+    const { rows: failedAttempts } = await db.pool.query(
+      `SELECT job_id, attempt, outcome, message FROM danube.executions
+        WHERE job_id = ANY($1) AND outcome <> 'succeeded'`,
+      [ids],
+    );
+    expect(failedAttempts).toEqual([]);
+    const { rows: outcomes } = await db.pool.query(
+      `SELECT status, attempts, count(*)::int AS n FROM danube.jobs WHERE id = ANY($1)
+        GROUP BY status, attempts`,
+      [ids],
+    );
+    expect(outcomes).toEqual([{ status: 'succeeded', attempts: 1, n: 50 }]);
+    expect(peakPending).toBeLessThanOrEqual(MAX_PENDING);
+    expect(peakPending).toBeGreaterThan(0);
+    expect(peakRunning).toBeLessThanOrEqual(5);
+    // The rest waited in the queue, where other executors and /why can see them.
+    expect(sawQueued).toBe(true);
+    // A short job that waited behind the long ones, longer than its 4 s timeout, and still
+    // succeeded: its record starts when its container did, after a long one had ended.
+    const short = (await http('GET', `${api.url}/v1/jobs/${ids[5]}`)).body;
+    const [longFirst] = (await executions(ids[0]!)) as any[];
+    const [shortRecord] = (await executions(ids[5]!)) as any[];
+    expect(Date.parse(shortRecord.startedAt) - Date.parse(short.createdAt)).toBeGreaterThan(4000);
+    expect(Date.parse(shortRecord.startedAt)).toBeGreaterThan(
+      Date.parse(longFirst.startedAt) + 7000,
+    );
+    expect(short.startedAt).toBe(shortRecord.startedAt);
+
+    const failed = await jobEnded(api.url, hugeId);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, error: { category: 'infra' } });
+    expect(failed.error.message).toMatch(
+      /^no node of the cluster can ever take the pod: no node offers what it asks for: cpu 100\.05/,
+    );
+    expect(failed.error.message).toContain(
+      'the scheduler says: 0/1 nodes are available: 1 Insufficient cpu.',
+    );
+    expect(smallExecutor.output()).toContain('waits for room on the cluster');
+  }, 240_000);
 });
 
 it('cancels: the Job is deleted and its processes end', async () => {
@@ -371,11 +541,16 @@ it('an executor killed while its Job runs: another adopts the same Job, records 
   );
   // The pod ends, and its collector uploads the outputs, before any executor adopts the
   // attempt: the job waits in the queue meanwhile, and its token still works.
-  await waitFor(
+  const finishedPod = await waitFor(
     'the pod to finish unwatched',
-    () => kube.podOf(`danube-${id}-1`)?.status?.phase === 'Succeeded',
+    () => {
+      const pod = kube.podOf(`danube-${id}-1`);
+      return pod?.status?.phase === 'Succeeded' && pod;
+    },
     30_000,
   );
+  const ran = finishedPod.status.containerStatuses.find((s: any) => s.name === 'main').state
+    .terminated;
 
   const survivor = await startExecutor(
     db.url,
@@ -400,6 +575,12 @@ it('an executor killed while its Job runs: another adopts the same Job, records 
     startedAt: job.startedAt,
   });
   expect(job.executor).toBe('kube-doomed');
+  // Its start and end are the pod's (Kubernetes keeps whole seconds): the duration is the
+  // job's own, not the time from the adoption.
+  const within = (time: string, second: string) =>
+    Date.parse(time) >= Date.parse(second) && Date.parse(time) < Date.parse(second) + 1000;
+  expect(within(records[0].startedAt, ran.startedAt)).toBe(true);
+  expect(within(records[0].finishedAt, ran.finishedAt)).toBe(true);
   // The survivor's create was refused as a duplicate: one Job, one run.
   expect(kube.jobsCreated(`danube-${id}-1`)).toBe(1);
   expect(
@@ -530,22 +711,18 @@ describe('Kubernetes API requests per job', () => {
     return { perJob: new Set(perJob), shared: shared.length, peak, failedAttempts };
   }
 
-  it('is the same for 1 job and for 200 at once: create, log, delete; the watch is shared', async () => {
-    // What is counted is the executor's traffic, so the collector (a Node process per pod,
-    // exercised above) gives way to a shell stand-in that keeps its contract: it makes
-    // the outputs folder, says it is ready, and exits 0 on SIGTERM.
-    kube.runInstead('danube:0.1.0', [
-      '/bin/sh',
-      '-c',
-      'mkdir -p "$DANUBE_OUTPUT_DIR" && : > "$COLLECTOR_READY_FILE"; trap "exit 0" TERM; sleep 3600 & wait',
-    ]);
+  it('is the same for 1 job and for 200 at once: create, deadline, log, delete; the watch is shared', async () => {
+    // What is counted is the executor's traffic: the collector gives way to its stand-in.
+    kube.runInstead('danube:0.1.0', COLLECTOR_STAND_IN);
     const one = await measure(1);
     const many = await measure(200);
     kube.runInstead('danube:0.1.0', null);
     expect([...one.failedAttempts, ...many.failedAttempts]).toEqual([]);
     expect(many.peak).toBe(200);
-    expect([...one.perJob]).toEqual(['DELETE job, GET log, POST job']);
-    expect([...many.perJob]).toEqual(['DELETE job, GET log, POST job']);
+    // Create; the deadline, set once its container starts; its log; delete.
+    const perJob = 'DELETE job, GET log, PATCH job, POST job';
+    expect([...one.perJob]).toEqual([perJob]);
+    expect([...many.perJob]).toEqual([perJob]);
     // No list or watch per job: whatever the executor re-watched meanwhile is a few requests.
     expect(many.shared).toBeLessThanOrEqual(3);
   }, 180_000);

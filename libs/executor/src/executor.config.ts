@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { loadConfig } from '@danube/core';
 import {
+  DEFAULT_MAX_PENDING_JOBS,
   readRuntimeDocument,
   validateRuntimeOptions,
   type KubernetesRuntimeOptions,
@@ -265,6 +266,7 @@ function kubernetesOptions(
     ttlSecondsAfterFinished: defaults.ttlSecondsAfterFinished ?? 3600,
     terminationGracePeriodSeconds: defaults.terminationGracePeriodSeconds ?? 60,
     unschedulableTimeoutSeconds: defaults.unschedulableTimeoutSeconds ?? 300,
+    maxPendingJobs: defaults.maxPendingJobs ?? DEFAULT_MAX_PENDING_JOBS,
     defaults: { pod: defaults.pod, grpcAddress: defaults.grpcAddress },
     taskClasses: document.taskClasses ?? {},
     topics: document.topics ?? {},

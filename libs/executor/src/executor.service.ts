@@ -56,6 +56,8 @@ export class ExecutorService {
   private readonly leases: LeaseKeeper;
   private readonly reaper: Reaper;
   private readonly running = new Map<string, JobRunner>();
+  /** Jobs whose code has not started yet (a pod waiting for a node); see maxWaitingAttempts. */
+  private readonly waiting = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private retryTimer: { at: number; timer: NodeJS.Timeout } | null = null;
   private stopping = false;
@@ -87,7 +89,11 @@ export class ExecutorService {
     );
     this.claims = new ClaimLoop(
       {
-        freeSlots: () => options.concurrency - this.running.size,
+        freeSlots: () =>
+          Math.min(
+            options.concurrency - this.running.size,
+            (runtime.maxWaitingAttempts ?? Infinity) - this.waiting.size,
+          ),
         runtimeProblem: () => runtime.readiness?.() ?? null,
         claim: (limit) => this.claim(limit),
         run: (jobs, sentAt) => jobs.forEach((job) => this.run(job, sentAt)),
@@ -204,6 +210,9 @@ export class ExecutorService {
         envFor: (claimed) => this.deps.environment.forAttempt(claimed),
         storedOutput: (adopted) => this.deps.attempts.storedOutput(adopted.id, adopted.attempts),
         started: (startedAt) => this.metrics.started(job, startedAt),
+        codeStarted: () => {
+          if (this.waiting.delete(job.id)) this.claims.slotFreed();
+        },
         recorded: (finish) => this.metrics.recorded(job, finish),
       },
       this.id,
@@ -211,6 +220,7 @@ export class ExecutorService {
       { DANUBE_EXECUTOR_ID: this.id },
     );
     this.running.set(job.id, runner);
+    this.waiting.add(job.id);
     this.metrics.running(this.running.size);
     runner
       .run()
@@ -226,6 +236,7 @@ export class ExecutorService {
       )
       .finally(() => {
         this.running.delete(job.id);
+        this.waiting.delete(job.id);
         this.metrics.running(this.running.size);
         this.claims.slotFreed();
         if (this.running.size === 0 && this.idle) {

@@ -101,6 +101,7 @@ function runner(job: ClaimedJob, runtime: Runtime, writer: AttemptWriter): JobRu
       envFor: async () => ({ env: {}, secretValues: [] }),
       storedOutput: (adopted) => attempts.storedOutput(adopted.id, adopted.attempts),
       started: () => undefined,
+      codeStarted: () => undefined,
       recorded: () => undefined,
     },
     'e1',

@@ -26,6 +26,8 @@ export interface RunnerHooks {
   storedOutput(job: ClaimedJob): Promise<StoredOutput | null>;
   /** The attempt is running (metrics: queue wait). */
   started(startedAt: Date): void;
+  /** The job's code started (see RunHandle.codeStarted), or the attempt ended before it did. */
+  codeStarted(): void;
   /** The attempt's end was recorded (metrics: outcomes, durations, retries). */
   recorded(finish: AttemptFinish): void;
 }
@@ -179,10 +181,22 @@ export class JobRunner {
     if (!this.refStoredFirst) this.markRunning(handle, startedAt, adopted);
     // An adopted attempt started when the executor that started it says, and is timed from then.
     const runningSince = adopted && job.startedAt ? job.startedAt : startedAt;
-    const timeoutMs = Math.max(0, runningSince.getTime() + job.timeoutSeconds * 1000 - Date.now());
-    const timer = setTimeout(() => this.stop('timeout'), timeoutMs);
+    // The timeout counts from when the job's code starts: at once, or once its runtime says
+    // so (a pod may wait for a node first, which costs no run time).
+    let codeStartedAt: Date | null = null;
+    let timer: NodeJS.Timeout | null = null;
+    let ended = false;
+    void (handle.codeStarted ?? Promise.resolve(runningSince)).then((at) => {
+      if (ended) return;
+      codeStartedAt = at;
+      this.hooks.codeStarted();
+      const timeoutMs = Math.max(0, at.getTime() + job.timeoutSeconds * 1000 - Date.now());
+      timer = setTimeout(() => this.stop('timeout'), timeoutMs);
+    });
     const outcome = await handle.wait();
-    clearTimeout(timer);
+    ended = true;
+    if (timer) clearTimeout(timer);
+    if (!codeStartedAt) this.hooks.codeStarted();
     if (this.stopReason === 'shutdown' && handle.keepsRunning) {
       await this.handOver();
       return;
@@ -196,11 +210,12 @@ export class JobRunner {
       return;
     }
     const recorded = await this.record(
-      runningSince,
+      codeStartedAt ?? runningSince,
       outcome,
       handle.ref,
       this.redact(handle.stderrTail()),
       adopted ? job.startedBy : null,
+      handle.codeEndedAt?.() ?? undefined,
     );
     if (recorded) await handle.cleanUp?.();
   }
@@ -244,6 +259,8 @@ export class JobRunner {
     stderrTail = '',
     /** An adopted attempt: the executor that started it. */
     adoptedFrom: string | null = null,
+    /** When the job's code ended, if the runtime knows (else now). */
+    endedAt?: Date,
   ): Promise<boolean> {
     const { job } = this;
     if (this.stopReason === 'lease_lost') {
@@ -253,7 +270,8 @@ export class JobRunner {
       });
       return false;
     }
-    const finishedAt = new Date();
+    const now = new Date();
+    const finishedAt = endedAt && endedAt >= startedAt && endedAt <= now ? endedAt : now;
     const verdict = judgeAttempt(
       {
         attempts: this.attempt,
@@ -262,7 +280,7 @@ export class JobRunner {
         noRetryExitCodes: job.spec.noRetryExitCodes,
       },
       outcome,
-      finishedAt,
+      now,
       Math.random,
       this.stopReason,
     );

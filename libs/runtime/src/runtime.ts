@@ -37,6 +37,18 @@ export interface RunHandle {
   /** The last bytes the attempt wrote to stderr, for the execution record. */
   stderrTail(): string;
   /**
+   * For a runtime where an attempt can wait before the job's code starts (a pod waiting
+   * for a node): resolves with when it started, never earlier; never if the attempt ends
+   * first. The timeout counts from then, and the attempt's record starts then. Without
+   * it, the code starts with the attempt.
+   */
+  readonly codeStarted?: Promise<Date>;
+  /**
+   * When the job's code ended, where the runtime knows better than the moment wait()
+   * resolved (a pod that ended while no executor followed it): the record ends then.
+   */
+  codeEndedAt?(): Date | null;
+  /**
    * true: the attempt runs on without this executor (a Kubernetes Job), so stopping it for
    * a shutdown or a lost lease only lets go of it, for another executor to adopt.
    */
@@ -65,6 +77,11 @@ export interface Runtime {
   start(context: AttemptContext): Promise<RunHandle>;
   /** Re-attaches to an attempt started by an executor that is gone; null if it cannot. */
   adopt(ref: string, context: AttemptContext): Promise<RunHandle | null>;
+  /**
+   * How many of the executor's attempts may wait for their code to start at once (see
+   * RunHandle.codeStarted); the executor claims no more until one starts. None: no bound.
+   */
+  readonly maxWaitingAttempts?: number;
   /** Why the runtime cannot take attempts now (its cluster unreachable), or null: readiness. */
   readiness?(): string | null;
   /** Releases what the runtime holds (watches, clients); running attempts are not touched. */

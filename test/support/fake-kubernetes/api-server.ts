@@ -3,6 +3,7 @@ import { formatLogEntry, type LogEntry } from './container-log';
 import { propagationPolicy, type JobController } from './job-controller';
 import { badRequest, failureStatus, KubeApiError, notFound } from './kube-status';
 import type { Kubelet } from './kubelet';
+import type { FakeNode } from './node';
 import { parseFieldSelector, parseLabelSelector } from './label-selector';
 import { snapshot, type ObjectStore } from './object-store';
 import type { Resource } from './watch-hub';
@@ -47,9 +48,12 @@ export class ApiServer {
     private readonly store: ObjectStore,
     private readonly jobs: JobController,
     private readonly kubelet: Kubelet,
+    private readonly node: FakeNode,
   ) {
     this.routes = [
       [/^\/api\/v1\/pods$/, { GET: (c) => this.listOrWatch('pods', undefined, c) }],
+      [/^\/api\/v1\/nodes$/, { GET: (c) => this.listNodes(c) }],
+      [/^\/api\/v1\/nodes\/([^/]+)$/, { GET: (c) => this.readNode(c) }],
       [
         /^\/api\/v1\/namespaces\/([^/]+)\/pods$/,
         { GET: (c) => this.listOrWatch('pods', c.params[0], c) },
@@ -66,7 +70,11 @@ export class ApiServer {
       ],
       [
         /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs\/([^/]+)$/,
-        { GET: (c) => this.readJob(c), DELETE: (c) => this.deleteJob(c) },
+        {
+          GET: (c) => this.readJob(c),
+          PATCH: (c) => this.patchJob(c),
+          DELETE: (c) => this.deleteJob(c),
+        },
       ],
       [
         /^\/version$/,
@@ -160,6 +168,21 @@ export class ApiServer {
     });
   }
 
+  private listNodes({ response }: Call): void {
+    sendJson(response, 200, {
+      kind: 'NodeList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: String(this.store.resourceVersion) },
+      items: [this.node.toObject()],
+    });
+  }
+
+  private readNode({ params: [name], response }: Call): void {
+    const node = this.node.toObject();
+    if (name !== node.metadata.name) throw notFound('nodes', name);
+    sendJson(response, 200, { kind: 'Node', apiVersion: 'v1', ...node });
+  }
+
   private readPod({ params: [namespace, name], response }: Call): void {
     sendJson(response, 200, snapshot(this.pod(namespace, name)));
   }
@@ -222,6 +245,11 @@ export class ApiServer {
     const job = this.store.get('jobs', namespace, name);
     if (!job) throw notFound('jobs.batch', name);
     sendJson(response, 200, snapshot(job));
+  }
+
+  private patchJob({ params: [namespace, name], request, body, response }: Call): void {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
+    sendJson(response, 200, this.jobs.patch(namespace, name, type, body));
   }
 
   private deleteJob({ params: [namespace, name], query, body, response }: Call): void {

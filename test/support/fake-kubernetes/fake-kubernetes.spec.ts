@@ -367,7 +367,10 @@ it('refuses an invalid Job with 422 Invalid, saying which field', async () => {
   expect(badLabel.body.message).toContain('not a label value');
   expect(kube.jobsCreated('invalid')).toBe(0);
 
-  expect((await call('GET', '/api/v1/nodes')).body).toMatchObject({ kind: 'Status', code: 404 });
+  expect((await call('GET', '/api/v1/configmaps')).body).toMatchObject({
+    kind: 'Status',
+    code: 404,
+  });
   expect((await call('GET', `${JOBS}/nope`)).body).toMatchObject({
     reason: 'NotFound',
     message: 'jobs.batch "nope" not found',
@@ -412,6 +415,83 @@ it('leaves a pod that asks for a GPU unscheduled', async () => {
     message: '0/1 nodes are available: 1 Insufficient nvidia.com/gpu.',
   });
   expect(pod.spec.nodeName).toBeUndefined();
+});
+
+it('lists its one node with what it offers', async () => {
+  const nodes = await call('GET', '/api/v1/nodes');
+  expect(nodes.body).toMatchObject({
+    kind: 'NodeList',
+    items: [
+      {
+        metadata: { name: 'fake-node' },
+        status: { allocatable: { cpu: '64', memory: '256Gi', pods: '1000' } },
+      },
+    ],
+  });
+  expect(nodes.body.items[0].status.allocatable['nvidia.com/gpu']).toBeUndefined();
+  expect((await call('GET', '/api/v1/nodes/elsewhere')).status).toBe(404);
+});
+
+it('keeps a pod that does not fit beside the others Pending, and places it once room is made', async () => {
+  const small = await startFakeKubernetes({ node: { allocatable: { cpu: '1', pods: '2' } } });
+  const on = (path: string, body?: unknown) => call('POST', path, body, small.url);
+  const oneCpu = { requests: { cpu: '600m' } };
+  try {
+    expect(
+      (await on(JOBS, jobManifest('first', { main: 'sleep 30', resources: oneCpu }))).status,
+    ).toBe(201);
+    await waitFor('first to run', () => mainStatus(small.podOf('first'))?.state?.running);
+    await on(JOBS, jobManifest('second', { main: 'true', resources: oneCpu }));
+    const waiting = await waitFor('second to be unschedulable', () => {
+      const pod = small.podOf('second');
+      return condition(pod, 'PodScheduled') && pod;
+    });
+    expect(condition(waiting, 'PodScheduled')).toMatchObject({
+      status: 'False',
+      reason: 'Unschedulable',
+      message: '0/1 nodes are available: 1 Insufficient cpu.',
+    });
+    // A pod that asks for less goes ahead of it; the node's pod count holds the next one.
+    await on(JOBS, jobManifest('third', { main: 'sleep 30' }));
+    await waitFor('third to run', () => mainStatus(small.podOf('third'))?.state?.running);
+    await on(JOBS, jobManifest('fourth', { main: 'true' }));
+    await waitFor('fourth to wait on the pod count', () =>
+      condition(small.podOf('fourth'), 'PodScheduled')?.message?.includes('1 Too many pods'),
+    );
+    // Room is made: the waiting pods are placed, and run.
+    await call('DELETE', `${JOBS}/first?propagationPolicy=Background`, undefined, small.url);
+    await waitFor('second to succeed', () => small.podOf('second')?.status?.phase === 'Succeeded');
+    expect(condition(small.podOf('second'), 'PodScheduled')).toMatchObject({ status: 'True' });
+    await call('DELETE', `${JOBS}/third?propagationPolicy=Background`, undefined, small.url);
+    await waitFor('fourth to succeed', () => small.podOf('fourth')?.status?.phase === 'Succeeded');
+  } finally {
+    await small.close();
+  }
+});
+
+it("takes a new activeDeadlineSeconds by PATCH, counted from the Job's startTime; other spec fields are immutable", async () => {
+  await createJob('patched', { main: 'trap "" TERM; sleep 30', gracePeriodSeconds: 1 });
+  await mainRunning('patched');
+  const patch = (body: unknown, type = 'application/json-patch+json') =>
+    fetch(`${kube.url}${JOBS}/patched`, {
+      method: 'PATCH',
+      headers: { 'content-type': type },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  const set = await patch([{ op: 'add', path: '/spec/activeDeadlineSeconds', value: 2 }]);
+  expect(set.status).toBe(200);
+  expect(set.body.spec.activeDeadlineSeconds).toBe(2);
+  expect(set.body.status.startTime).toEqual(expect.any(String));
+  const refused = await patch({ spec: { backoffLimit: 3 } }, 'application/merge-patch+json');
+  expect(refused).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+  expect(refused.body.message).toContain('spec.backoffLimit: Invalid value: field is immutable');
+  expect((await patch([{ op: 'add', path: '/spec/activeDeadlineSeconds', value: 0 }])).status).toBe(
+    422,
+  );
+  const failed = await waitFor('the deadline to fail the Job', () =>
+    condition(kube.job('patched'), 'FailureTarget'),
+  );
+  expect(failed).toMatchObject({ status: 'True', reason: 'DeadlineExceeded' });
 });
 
 it('records an OOM kill: main terminated OOMKilled with exit code 137', async () => {

@@ -7,6 +7,7 @@ import { ApiServer, type RecordedRequest } from './api-server';
 import { JobController, type JobFailureConditions } from './job-controller';
 import { Kubelet } from './kubelet';
 import { writeKubeconfig } from './kubeconfig';
+import { FakeNode, type NodeOptions } from './node';
 import { ObjectStore, snapshot } from './object-store';
 import { Timers } from './timers';
 
@@ -15,8 +16,8 @@ export interface FakeKubernetesOptions {
   hostPaths?: Record<string, string>;
   /** An image that cannot be pulled (default: names starting with 'missing.invalid/'). */
   imagePullFails?: (image: string) => boolean;
-  /** Why a pod cannot be scheduled, or null (default: a container requesting nvidia.com/gpu). */
-  unschedulable?: (pod: any) => string | null;
+  /** The one node's allocatable resources and labels (default: DEFAULT_ALLOCATABLE, no GPU). */
+  node?: NodeOptions;
   /** How a failed Job's conditions are written (default: 'target-first', as 1.31+). */
   jobFailureConditions?: JobFailureConditions;
 }
@@ -34,6 +35,8 @@ export interface FakeKubernetes {
   job(name: string): any | undefined;
   /** The newest pod of that Job (any namespace). */
   podOf(jobName: string): any | undefined;
+  /** Every pod stored now (any namespace). */
+  pods(): any[];
   /** PIDs of the containers' main processes still running. */
   processIds(): number[];
   /** SIGKILLs the Job's `main` container; its terminated state says OOMKilled, exit code 137. */
@@ -53,22 +56,10 @@ export interface FakeKubernetes {
   close(): Promise<void>;
 }
 
-export const GPU_RESOURCE = 'nvidia.com/gpu';
-
-function defaultUnschedulable(pod: any): string | null {
-  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
-  const wantsGpu = containers.some(
-    (c: any) =>
-      c.resources?.requests?.[GPU_RESOURCE] !== undefined ||
-      c.resources?.limits?.[GPU_RESOURCE] !== undefined,
-  );
-  return wantsGpu ? `0/1 nodes are available: 1 Insufficient ${GPU_RESOURCE}.` : null;
-}
-
 /**
  * A stand-in for a Kubernetes cluster, for tests: an HTTP API server (no TLS, no auth) with
- * Jobs and pods, watches and logs, and one node that runs each pod's containers as local
- * processes. See the files beside this one for each part.
+ * Jobs and pods, watches and logs, and one node of limited size (see node.ts) that runs each
+ * pod's containers as local processes. See the files beside this one for each part.
  */
 export async function startFakeKubernetes(
   options: FakeKubernetesOptions = {},
@@ -77,6 +68,7 @@ export async function startFakeKubernetes(
   const timers = new Timers();
   const store = new ObjectStore();
   const standIns = new Map<string, string[]>();
+  const node = new FakeNode(options.node);
   const kubelet: Kubelet = new Kubelet(
     store,
     timers,
@@ -84,7 +76,7 @@ export async function startFakeKubernetes(
       dir: join(dir, 'pods'),
       hostPaths: options.hostPaths ?? {},
       imagePullFails: options.imagePullFails ?? ((image) => image.startsWith('missing.invalid/')),
-      unschedulable: options.unschedulable ?? defaultUnschedulable,
+      node,
       commandFor: (image) => standIns.get(image),
     },
     {
@@ -94,7 +86,7 @@ export async function startFakeKubernetes(
     },
   );
   const jobs = new JobController(store, kubelet, timers, options.jobFailureConditions);
-  const api = new ApiServer(store, jobs, kubelet);
+  const api = new ApiServer(store, jobs, kubelet, node);
   const server = createServer(api.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -130,6 +122,7 @@ export async function startFakeKubernetes(
       const pod = livePodOf(jobName);
       return pod && snapshot(pod);
     },
+    pods: () => store.list('pods').map(snapshot),
     processIds: () => kubelet.processIds(),
     runInstead: (image, argv) => {
       if (argv) standIns.set(image, argv);

@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { validateJob } from './job-validation';
-import { alreadyExists, badRequest, notFound, successStatus } from './kube-status';
+import { alreadyExists, badRequest, KubeApiError, notFound, successStatus } from './kube-status';
 import { timestamp } from './kube-time';
 import type { Kubelet } from './kubelet';
 import { snapshot, type ObjectStore } from './object-store';
@@ -21,9 +21,14 @@ const PODS_GONE_POLL_MS = 50;
 interface JobState {
   finished: boolean;
   failed: number;
+  /** status.startTime in epoch milliseconds: whole seconds, as the API keeps it. */
+  startTime: number;
   cancelPod: (() => void) | null;
   cancelDeadline: (() => void) | null;
 }
+
+/** The spec fields of a Job that may change after creation (the rest are immutable). */
+const MUTABLE_SPEC_FIELDS = new Set(['activeDeadlineSeconds', 'suspend', 'parallelism']);
 
 /** The Job controller creates a Job's pod this long after the Job (20-50 ms). */
 const POD_CREATION_DELAY_MS = [20, 50] as const;
@@ -104,19 +109,50 @@ export class JobController {
     };
     if (dryRun) return snapshot(job);
     const stored = this.store.create('jobs', job);
-    const startTime = Date.now();
     this.created.set(name, this.createdCount(name) + 1);
-    const state: JobState = { finished: false, failed: 0, cancelPod: null, cancelDeadline: null };
+    const state: JobState = {
+      finished: false,
+      failed: 0,
+      startTime: Date.parse(job.status.startTime),
+      cancelPod: null,
+      cancelDeadline: null,
+    };
     this.states.set(uid, state);
     this.schedulePod(job, state, randomInt(POD_CREATION_DELAY_MS[0], POD_CREATION_DELAY_MS[1]));
-    if (job.spec.activeDeadlineSeconds) {
-      // Counted from status.startTime, which has whole seconds: up to a second early.
-      const start = Math.floor(startTime / 1000) * 1000;
-      state.cancelDeadline = this.timers.after(
-        start + job.spec.activeDeadlineSeconds * 1000 - Date.now(),
-        () => this.deadlineExceeded(job),
+    this.armDeadline(job, state);
+    return stored;
+  }
+
+  /**
+   * PATCH, as JSON Patch (the client's default), JSON merge patch or strategic merge patch
+   * (merged as a merge patch: a Job's mutable fields hold no lists). Only labels,
+   * annotations and the spec's mutable fields may change; a new activeDeadlineSeconds
+   * counts from the Job's startTime, as the controller counts it.
+   */
+  patch(namespace: string, name: string, contentType: string, body: any): any {
+    const job = this.store.get('jobs', namespace, name);
+    if (!job) throw notFound('jobs.batch', name);
+    const patched = applyPatch(snapshot(job), contentType, body);
+    for (const field of new Set([...Object.keys(job.spec), ...Object.keys(patched.spec ?? {})])) {
+      if (MUTABLE_SPEC_FIELDS.has(field)) continue;
+      if (JSON.stringify(job.spec[field]) !== JSON.stringify(patched.spec?.[field])) {
+        throw invalid(name, `spec.${field}: Invalid value: field is immutable`);
+      }
+    }
+    const deadline = patched.spec.activeDeadlineSeconds;
+    if (deadline !== undefined && !(Number.isInteger(deadline) && deadline >= 1)) {
+      throw invalid(
+        name,
+        `spec.activeDeadlineSeconds: Invalid value: ${JSON.stringify(deadline)}: must be greater than or equal to 1`,
       );
     }
+    job.metadata.labels = patched.metadata?.labels;
+    job.metadata.annotations = patched.metadata?.annotations;
+    job.spec = patched.spec;
+    job.metadata.generation++;
+    const stored = this.store.update('jobs', job);
+    const state = this.states.get(job.metadata.uid);
+    if (state && !state.finished) this.armDeadline(job, state);
     return stored;
   }
 
@@ -200,6 +236,17 @@ export class JobController {
   podRemoved(pod: any): void {
     const job = this.ownerOf(pod);
     if (job?.metadata.deletionTimestamp && !this.podsOf(job).length) this.forget(job);
+  }
+
+  /** (Re)sets the timer of activeDeadlineSeconds, counted from status.startTime. */
+  private armDeadline(job: any, state: JobState): void {
+    state.cancelDeadline?.();
+    state.cancelDeadline = null;
+    const seconds = job.spec.activeDeadlineSeconds;
+    if (!seconds) return;
+    state.cancelDeadline = this.timers.after(state.startTime + seconds * 1000 - Date.now(), () =>
+      this.deadlineExceeded(job),
+    );
   }
 
   private schedulePod(job: any, state: JobState, delayMs: number): void {
@@ -379,4 +426,66 @@ function randomSuffix(): string {
   return Array.from({ length: 5 }, () => SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)]).join(
     '',
   );
+}
+
+function invalid(name: string, cause: string): KubeApiError {
+  return new KubeApiError(422, 'Invalid', `Job.batch "${name}" is invalid: ${cause}`, {
+    name,
+    group: 'batch',
+    kind: 'Job',
+  });
+}
+
+/** The patched object; 415 for a patch type the API server does not take. */
+function applyPatch(object: any, contentType: string, body: any): any {
+  if (contentType === 'application/json-patch+json') {
+    if (!Array.isArray(body)) throw badRequest('the JSON patch must be a list of operations');
+    for (const operation of body) applyOperation(object, operation);
+    return object;
+  }
+  if (
+    contentType === 'application/merge-patch+json' ||
+    contentType === 'application/strategic-merge-patch+json'
+  ) {
+    return mergePatch(object, body);
+  }
+  throw new KubeApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+  );
+}
+
+/** add, replace and remove on a JSON Pointer path (RFC 6902); enough for a Job's fields. */
+function applyOperation(object: any, operation: any): void {
+  const { op, path, value } = operation ?? {};
+  const keys = String(path ?? '')
+    .split('/')
+    .slice(1)
+    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const last = keys.pop();
+  if (last === undefined || !['add', 'replace', 'remove'].includes(op)) {
+    throw badRequest(`the JSON patch operation ${JSON.stringify(operation)} is not supported`);
+  }
+  let parent = object;
+  for (const key of keys) {
+    if (parent?.[key] === undefined) throw badRequest(`the path ${path} does not exist`);
+    parent = parent[key];
+  }
+  if (op === 'remove') delete parent[last];
+  else if (op === 'replace' && !(last in parent))
+    throw badRequest(`the path ${path} does not exist`);
+  else parent[last] = value;
+}
+
+/** RFC 7386: objects merge key by key, null removes, anything else replaces. */
+function mergePatch(target: any, patch: any): any {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const result =
+    target !== null && typeof target === 'object' && !Array.isArray(target) ? target : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
 }

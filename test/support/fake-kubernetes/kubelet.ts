@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ContainerLog } from './container-log';
 import { badRequest } from './kube-status';
 import { timestamp } from './kube-time';
+import { NODE_NAME, type FakeNode } from './node';
 import type { ObjectStore } from './object-store';
 import { PodRunner } from './pod-runner';
 import type { Timers } from './timers';
@@ -21,26 +22,30 @@ export interface KubeletOptions {
   dir: string;
   hostPaths: Record<string, string>;
   imagePullFails: (image: string) => boolean;
-  unschedulable: (pod: any) => string | null;
+  node: FakeNode;
   /** A command to run instead of a container's own, by image (see runInstead). */
   commandFor: (image: string) => string[] | undefined;
 }
 
-const NODE_NAME = 'fake-node';
 /** How long the scheduler takes to place a new pod. */
 const SCHEDULING_DELAY_MS = 10;
 /** How long close() waits for killed processes to be reaped. */
 const CLOSE_WAIT_MS = 5_000;
 
 /**
- * The scheduler and the one node: places each new pod (or leaves it Pending, Unschedulable),
- * runs it with a PodRunner, publishes its status as its containers change, and carries out
- * graceful deletion, eviction and OOM kills.
+ * The scheduler and the one node: places each new pod where it fits (see FakeNode), or
+ * leaves it Pending with PodScheduled False (Unschedulable) and tries it again, oldest
+ * first, whenever a pod on the node ends or goes; runs each placed pod with a PodRunner,
+ * publishes its status as its containers change, and carries out graceful deletion,
+ * eviction and OOM kills.
  */
 export class Kubelet {
   private readonly runners = new Map<string, PodRunner>();
   private readonly finished = new Set<string>();
   private readonly scheduling = new Map<string, () => void>();
+  /** Pods the scheduler could not place yet, oldest first. */
+  private readonly unschedulable: any[] = [];
+  private retrying = false;
   private closed = false;
 
   constructor(
@@ -83,6 +88,7 @@ export class Kubelet {
     this.store.update('pods', pod);
     this.scheduling.get(uid)?.();
     this.scheduling.delete(uid);
+    this.forgetUnschedulable(pod);
     void (runner ? runner.terminate(grace) : Promise.resolve()).then(() => this.remove(pod));
   }
 
@@ -151,21 +157,15 @@ export class Kubelet {
   private schedule(pod: any): void {
     if (this.closed || pod.metadata.deletionTimestamp || !this.store.holds('pods', pod)) return;
     pod.status.conditions ??= [];
-    const why = this.options.unschedulable(pod);
+    const why = this.options.node.whyNot(pod, this.boundPods());
     if (why) {
-      pod.status.conditions.push({
-        type: 'PodScheduled',
-        status: 'False',
-        lastProbeTime: null,
-        lastTransitionTime: timestamp(),
-        reason: 'Unschedulable',
-        message: why,
-      });
-      this.store.update('pods', pod);
+      this.markUnschedulable(pod, why);
       return;
     }
+    this.forgetUnschedulable(pod);
     pod.spec.nodeName = NODE_NAME;
     pod.status.startTime = timestamp();
+    pod.status.conditions = pod.status.conditions.filter((c: any) => c.type !== 'PodScheduled');
     pod.status.conditions.push({
       type: 'PodScheduled',
       status: 'True',
@@ -185,6 +185,53 @@ export class Kubelet {
     this.changed(pod);
   }
 
+  /** PodScheduled False, as the scheduler writes it: the first failure's time, the latest message. */
+  private markUnschedulable(pod: any, message: string): void {
+    const existing = pod.status.conditions.find((c: any) => c.type === 'PodScheduled');
+    if (existing) {
+      if (existing.message === message) return;
+      existing.message = message;
+    } else {
+      pod.status.conditions.push({
+        type: 'PodScheduled',
+        status: 'False',
+        lastProbeTime: null,
+        lastTransitionTime: timestamp(),
+        reason: 'Unschedulable',
+        message,
+      });
+      this.unschedulable.push(pod);
+    }
+    this.store.update('pods', pod);
+  }
+
+  private forgetUnschedulable(pod: any): void {
+    const at = this.unschedulable.indexOf(pod);
+    if (at !== -1) this.unschedulable.splice(at, 1);
+  }
+
+  /** Room was made on the node: the waiting pods are tried again soon, oldest first. */
+  private retryUnschedulable(): void {
+    if (this.unschedulable.length === 0 || this.retrying) return;
+    this.retrying = true;
+    this.timers.after(SCHEDULING_DELAY_MS, () => {
+      this.retrying = false;
+      for (const pod of [...this.unschedulable]) this.schedule(pod);
+    });
+  }
+
+  /** The pods the node holds: placed, not ended, not yet removed. */
+  private boundPods(): any[] {
+    return this.store
+      .list('pods')
+      .filter(
+        (p) =>
+          p.spec.nodeName === NODE_NAME &&
+          p.status?.phase !== 'Succeeded' &&
+          p.status?.phase !== 'Failed',
+      );
+  }
+
   /** Publishes the pod's status if its containers changed it. */
   private changed(pod: any): void {
     const runner = this.runners.get(pod.metadata.uid);
@@ -202,6 +249,7 @@ export class Kubelet {
     if (this.finished.has(pod.metadata.uid)) return;
     this.finished.add(pod.metadata.uid);
     this.events.podFinished(pod);
+    this.retryUnschedulable();
   }
 
   private remove(pod: any): void {
@@ -214,7 +262,9 @@ export class Kubelet {
     runner?.removeDirs();
     this.runners.delete(pod.metadata.uid);
     this.finished.delete(pod.metadata.uid);
+    this.forgetUnschedulable(pod);
     this.events.podRemoved(pod);
+    this.retryUnschedulable();
   }
 
   private runnerOf(pod: any): PodRunner {

@@ -241,7 +241,8 @@ export function buildJobManifest(input: ManifestInput, options: KubernetesRuntim
     spec: {
       // Danube owns retries: each attempt is its own Job.
       backoffLimit: 0,
-      activeDeadlineSeconds: job.timeoutSeconds,
+      // No activeDeadlineSeconds yet: it would count while the pod waits for a node. The
+      // runtime sets it once the job's container has started (KubernetesHandle.setDeadline).
       ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
       template: {
         metadata: { labels },

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { V1Job, V1Pod } from './kubernetes-types';
+import type { V1Job, V1Node, V1Pod } from './kubernetes-types';
 
 type ClientNode = typeof import('@kubernetes/client-node', {
   with: { 'resolution-mode': 'import' },
@@ -73,6 +73,26 @@ export class KubeClient {
     return this.timed('get', () =>
       this.batch.readNamespacedJob({ name, namespace: this.options.namespace }),
     );
+  }
+
+  /**
+   * Sets the Job's activeDeadlineSeconds (a JSON Patch, the client's default patch type):
+   * one of the few fields of a Job that may change after it is created.
+   */
+  setJobDeadline(name: string, seconds: number): Promise<V1Job> {
+    return this.timed('patch', () =>
+      this.batch.patchNamespacedJob({
+        name,
+        namespace: this.options.namespace,
+        body: [{ op: 'add', path: '/spec/activeDeadlineSeconds', value: seconds }],
+      }),
+    );
+  }
+
+  /** The cluster's nodes (cluster-scoped: the executor's ClusterRole may list them). */
+  async listNodes(): Promise<V1Node[]> {
+    const list = await this.timed('list', () => this.core.listNode());
+    return list.items;
   }
 
   /** Deletes a Job and, in the background, its pods; a Job already gone is not an error. */

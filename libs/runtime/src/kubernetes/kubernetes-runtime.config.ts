@@ -47,6 +47,8 @@ export interface KubernetesRuntimeDocument {
     ttlSecondsAfterFinished?: number;
     terminationGracePeriodSeconds?: number;
     unschedulableTimeoutSeconds?: number;
+    /** How many of this executor's pods may wait for a node at once (DEFAULT_MAX_PENDING_JOBS). */
+    maxPendingJobs?: number;
   };
   taskClasses?: Partial<Record<TaskClass, TaskClassPlacement>>;
   topics?: Record<string, Placement>;
@@ -64,13 +66,26 @@ export interface KubernetesRuntimeOptions {
   defaultImage: string | null;
   ttlSecondsAfterFinished: number;
   terminationGracePeriodSeconds: number;
+  /**
+   * How long a pod may stay unschedulable before the executor asks whether any node could
+   * ever take it (see NodeFit): if none could, the attempt fails; if one could, it waits on.
+   */
   unschedulableTimeoutSeconds: number;
+  /**
+   * How many of this executor's attempts may wait for their pod to start at once (Pending:
+   * waiting for a node, pulling an image). The executor claims no more until one starts,
+   * so that jobs the cluster has no room for stay queued in Postgres, where other executors
+   * can take them and GET /v1/jobs/{id}/why can explain them.
+   */
+  maxPendingJobs: number;
   defaults: Placement;
   taskClasses: Partial<Record<TaskClass, TaskClassPlacement>>;
   topics: Record<string, Placement>;
   /** The topics this executor serves (null: all): its pod watch sees only theirs. */
   servedTopics: string[] | null;
 }
+
+export const DEFAULT_MAX_PENDING_JOBS = 20;
 
 /** Task classes' resources when the configuration gives none. */
 export const DEFAULT_TASK_CLASSES: Readonly<
@@ -172,6 +187,9 @@ function checkDocument(document: unknown, source: string): void {
       ) {
         if (!Number.isInteger(value) || (value as number) < 0)
           fail(`defaults.${key}`, 'must be a whole number of seconds');
+      } else if (key === 'maxPendingJobs') {
+        if (!Number.isInteger(value) || (value as number) < 1)
+          fail(`defaults.${key}`, 'must be a whole number, at least 1');
       } else if (key !== 'pod' && key !== 'grpcAddress') {
         fail(`defaults.${key}`, 'is not a known setting');
       }

@@ -14,7 +14,16 @@ import type { V1Pod } from './kubernetes-types';
 import { buildJobManifest, jobName, MAIN_CONTAINER, podSelector } from './job-manifest';
 import { PodWatch } from './pod-watch';
 import { PodLogReader } from './pod-log';
-import { mainHasRun, readJobConditions, readPod } from './pod-outcome';
+import { NodeFit } from './node-fit';
+import {
+  jobHasEnded,
+  mainHasRun,
+  mainFinishedAt,
+  mainIsRunning,
+  mainStartedAt,
+  readJobConditions,
+  readPod,
+} from './pod-outcome';
 
 /** How long an ended attempt waits for the rest of its log before it is recorded. */
 const LOG_DRAIN_MS = 5000;
@@ -30,12 +39,20 @@ const MAX_LOG_CONNECTS = 5;
 export class KubernetesRuntime implements Runtime {
   readonly name = 'kubernetes';
   private readonly logger = new Logger(KubernetesRuntime.name);
+  private readonly fit: NodeFit;
 
   private constructor(
     private readonly client: KubeClient,
     private readonly watch: PodWatch,
     private readonly options: KubernetesRuntimeOptions,
-  ) {}
+  ) {
+    this.fit = new NodeFit(client);
+  }
+
+  /** Pods of this executor that may wait for a node at once; the rest stay queued. */
+  get maxWaitingAttempts(): number {
+    return this.options.maxPendingJobs;
+  }
 
   static async connect(
     options: KubernetesRuntimeOptions,
@@ -112,19 +129,28 @@ export class KubernetesRuntime implements Runtime {
       name,
       context,
       this.client,
+      this.fit,
       this.options,
     );
     handle.unsubscribe = this.watch.subscribe(name, (pod, deleted) => handle.onPod(pod, deleted));
+    // An existing Job without a pod may have ended while no executor followed it (its
+    // deadline passed, and the Job controller deleted the pod): its conditions tell.
+    if (existed && !this.watch.hasPod(name)) void handle.endIfJobEnded();
     return handle;
   }
 }
 
 class KubernetesHandle implements RunHandle {
   readonly keepsRunning = true;
+  /** When the job's container started (see mainStartedAt): a pod may wait for a node first. */
+  readonly codeStarted: Promise<Date>;
   unsubscribe: () => void = () => undefined;
   private readonly logger = new Logger(KubernetesRuntime.name);
   private readonly outcome: Promise<Outcome>;
   private settle!: (outcome: Outcome) => void;
+  private markCodeStarted!: (at: Date) => void;
+  private codeStartSeen = false;
+  private codeEnd: Date | null = null;
   /** The outcome is known (or being gathered): later pod changes are ignored. */
   private ending = false;
   private settled = false;
@@ -134,6 +160,9 @@ class KubernetesHandle implements RunHandle {
   private deleted = false;
   private lastPod: V1Pod | null = null;
   private unschedulableTimer: NodeJS.Timeout | null = null;
+  /** The pod was found able to fit on some node: it waits for room, logged once. */
+  private waitingForRoom = false;
+  private judging = false;
   private readonly lines: PodLogReader;
   private logState: 'none' | 'connecting' | 'streaming' = 'none';
   private logConnects = 0;
@@ -146,9 +175,11 @@ class KubernetesHandle implements RunHandle {
     private readonly jobName: string,
     private readonly context: AttemptContext,
     private readonly client: KubeClient,
+    private readonly fit: NodeFit,
     private readonly options: KubernetesRuntimeOptions,
   ) {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
+    this.codeStarted = new Promise((resolve) => (this.markCodeStarted = resolve));
     // Kubernetes merges the container's stdout and stderr into one log. An adopted
     // attempt's log is read on from the last line stored before.
     this.lines = new PodLogReader(
@@ -159,6 +190,10 @@ class KubernetesHandle implements RunHandle {
 
   wait(): Promise<Outcome> {
     return this.outcome;
+  }
+
+  codeEndedAt(): Date | null {
+    return this.codeEnd;
   }
 
   stderrTail(): string {
@@ -196,13 +231,12 @@ class KubernetesHandle implements RunHandle {
   onPod(pod: V1Pod, deleted: boolean): void {
     if (this.ending) return;
     this.lastPod = pod;
-    const reading = readPod(
-      pod,
-      deleted,
-      Date.now(),
-      this.options.unschedulableTimeoutSeconds * 1000,
-    );
-    if (mainHasRun(pod)) this.followLog(pod);
+    const reading = readPod(pod, deleted, Date.now());
+    if (mainHasRun(pod)) {
+      this.noteCodeStarted(pod);
+      this.followLog(pod);
+      this.codeEnd ??= mainFinishedAt(pod, Date.now());
+    }
     switch (reading.kind) {
       case 'waiting':
         this.watchUnschedulable(reading.unschedulable);
@@ -214,6 +248,63 @@ class KubernetesHandle implements RunHandle {
         void this.end(this.askJob(), false);
         return;
     }
+  }
+
+  /**
+   * The job's container has started: its timeout counts from now on. The Job was created
+   * without activeDeadlineSeconds, so that waiting for a node costs no run time; it gets
+   * one now, as the backstop that ends the pod on time should no executor follow it.
+   */
+  private noteCodeStarted(pod: V1Pod): void {
+    if (this.codeStartSeen) return;
+    this.codeStartSeen = true;
+    const startedAt = mainStartedAt(pod, Date.now())!;
+    this.markCodeStarted(startedAt);
+    if (mainIsRunning(pod)) void this.setDeadline(pod, startedAt);
+  }
+
+  /**
+   * activeDeadlineSeconds counts from the Job's status.startTime (whole seconds), set just
+   * before its pod was created: the patch assumes the second before the pod's, which may
+   * let the deadline fire up to a second late, never early. The Job the patch returns
+   * tells the real startTime; only one earlier than that assumption takes a second patch.
+   */
+  private async setDeadline(pod: V1Pod, startedAt: Date): Promise<void> {
+    const until = startedAt.getTime() + this.context.job.timeoutSeconds * 1000;
+    const secondsFrom = (jobStart: number) => Math.max(1, Math.ceil((until - jobStart) / 1000));
+    const podCreated = pod.metadata?.creationTimestamp;
+    let seconds = secondsFrom((podCreated ? new Date(podCreated).getTime() : Date.now()) - 1000);
+    try {
+      for (let patches = 0; patches < 2 && !this.ending; patches++) {
+        const job = await this.client.setJobDeadline(this.jobName, seconds);
+        const jobStart = job.status?.startTime;
+        const needed = jobStart ? secondsFrom(new Date(jobStart).getTime()) : seconds;
+        if (needed <= seconds) return;
+        seconds = needed;
+      }
+    } catch (error) {
+      if (this.ending) return;
+      this.logger.warn(
+        `job ${this.context.job.id}: could not set the Kubernetes Job's activeDeadlineSeconds (${(error as Error).message}); this executor's timer still ends the attempt on time`,
+      );
+    }
+  }
+
+  /** Ends the attempt as the Job's conditions say if the Job has ended; else waits for its pod. */
+  async endIfJobEnded(): Promise<void> {
+    let job;
+    try {
+      job = await this.client.readJob(this.jobName);
+    } catch (error) {
+      // Gone meanwhile, or unreadable now: the pod's events (or their absence) decide.
+      if (error instanceof KubeRequestError && error.code === 404) return;
+      this.logger.warn(
+        `job ${this.context.job.id}: could not read Kubernetes Job ${this.jobName}: ${(error as Error).message}`,
+      );
+      return;
+    }
+    if (this.ending || this.lastPod || !jobHasEnded(job)) return;
+    void this.end(Promise.resolve(readJobConditions(job, this.context.job.timeoutSeconds)), false);
   }
 
   /** The pod went away or ended with no reason of its own: the Job's conditions tell why. */
@@ -288,15 +379,59 @@ class KubernetesHandle implements RunHandle {
       });
   }
 
+  /**
+   * A pod the scheduler cannot place waits for room as long as it takes, unless no node
+   * could ever take it: that is asked once it has waited the unschedulable limit, and
+   * again each limit after while it still waits (the nodes may change).
+   */
   private watchUnschedulable(unschedulable: { since: number; message: string } | null): void {
-    if (!unschedulable || this.unschedulableTimer) return;
-    const due = unschedulable.since + this.options.unschedulableTimeoutSeconds * 1000 - Date.now();
-    this.unschedulableTimer = setTimeout(
-      () => {
-        this.unschedulableTimer = null;
-        if (this.lastPod) this.onPod(this.lastPod, false);
-      },
-      Math.max(0, due) + 10,
+    if (!unschedulable || this.unschedulableTimer || this.judging) return;
+    const limitMs = this.options.unschedulableTimeoutSeconds * 1000;
+    const waited = Date.now() - unschedulable.since;
+    const due = waited < limitMs ? limitMs - waited : this.waitingForRoom ? limitMs : 0;
+    this.unschedulableTimer = setTimeout(() => {
+      this.unschedulableTimer = null;
+      void this.judgeUnschedulable();
+    }, due + 10);
+  }
+
+  private async judgeUnschedulable(): Promise<void> {
+    const pod = this.lastPod;
+    if (this.ending || !pod) return;
+    const reading = readPod(pod, false, Date.now());
+    if (reading.kind !== 'waiting' || !reading.unschedulable) return;
+    const { message } = reading.unschedulable;
+    this.judging = true;
+    const verdict = await this.fit.check(pod).finally(() => (this.judging = false));
+    if (this.ending) return;
+    if (this.lastPod !== pod) {
+      // The pod changed meanwhile: judge what it is now.
+      const now = readPod(this.lastPod!, false, Date.now());
+      if (now.kind === 'waiting') this.watchUnschedulable(now.unschedulable);
+      return;
+    }
+    const limit = this.options.unschedulableTimeoutSeconds;
+    if (verdict.kind === 'fits') {
+      if (!this.waitingForRoom) {
+        this.logger.log(
+          `job ${this.context.job.id} attempt ${this.context.attempt}: its pod waits for room on the cluster (${message})`,
+        );
+      }
+      this.waitingForRoom = true;
+      this.watchUnschedulable(reading.unschedulable);
+      return;
+    }
+    const why =
+      verdict.kind === 'never'
+        ? `no node of the cluster can ever take the pod: ${verdict.why}`
+        : `no node could take the pod for ${limit} s, and whether one ever could is not known (${verdict.why})`;
+    void this.end(
+      Promise.resolve({
+        kind: 'failed',
+        category: 'infra',
+        message: `${why}; the scheduler says: ${message}`,
+      }),
+      true,
     );
   }
 }

@@ -7,6 +7,7 @@ export type {
   V1Container,
   V1EnvVar,
   V1Job,
+  V1Node,
   V1Pod,
   V1ContainerStatus,
   V1PodSecurityContext,

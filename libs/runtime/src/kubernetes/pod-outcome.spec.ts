@@ -1,8 +1,7 @@
 import type { V1ContainerStatus, V1Pod } from './kubernetes-types';
-import { readJobConditions, readPod } from './pod-outcome';
+import { mainStartedAt, readJobConditions, readPod } from './pod-outcome';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
-const TIMEOUT_MS = 60_000;
 
 function terminated(name: string, exitCode: number, extra: object = {}): V1ContainerStatus {
   return {
@@ -31,7 +30,6 @@ describe('reading an attempt from its pod', () => {
       }),
       false,
       NOW,
-      TIMEOUT_MS,
     );
     expect(reading).toEqual({
       kind: 'ended',
@@ -46,7 +44,6 @@ describe('reading an attempt from its pod', () => {
         pod({ phase: 'Failed', containerStatuses: [main], initContainerStatuses: [collectorDone] }),
         false,
         NOW,
-        TIMEOUT_MS,
       );
     expect(failed(terminated('main', 3))).toMatchObject({
       outcome: {
@@ -73,7 +70,6 @@ describe('reading an attempt from its pod', () => {
       }),
       false,
       NOW,
-      TIMEOUT_MS,
     );
     expect(reading).toMatchObject({
       kind: 'ended',
@@ -100,7 +96,6 @@ describe('reading an attempt from its pod', () => {
         }),
         false,
         NOW,
-        TIMEOUT_MS,
       );
       expect(reading).toMatchObject({
         kind: 'ended',
@@ -118,7 +113,6 @@ describe('reading an attempt from its pod', () => {
       pod({ phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' }),
       false,
       NOW,
-      TIMEOUT_MS,
     );
     expect(evicted).toMatchObject({ kind: 'ended', outcome: { category: 'infra' } });
     expect((evicted as { outcome: { message: string } }).outcome.message).toContain(
@@ -132,7 +126,6 @@ describe('reading an attempt from its pod', () => {
         }),
         false,
         NOW,
-        TIMEOUT_MS,
       );
       expect(disrupted).toMatchObject({
         kind: 'ended',
@@ -142,7 +135,7 @@ describe('reading an attempt from its pod', () => {
     }
   });
 
-  it('fails as infra with the scheduler message only once the pod was unschedulable for the configured time', () => {
+  it('reads an unschedulable pod as waiting, with since when and the scheduler message', () => {
     const unschedulable = (since: number) =>
       pod({
         phase: 'Pending',
@@ -156,18 +149,31 @@ describe('reading an attempt from its pod', () => {
           },
         ],
       });
-    expect(readPod(unschedulable(NOW - 1000), false, NOW, TIMEOUT_MS)).toEqual({
-      kind: 'waiting',
-      unschedulable: {
-        since: NOW - 1000,
-        message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.',
-      },
+    // However long it has waited: whether it ever could run is NodeFit's question.
+    for (const since of [NOW - 1000, NOW - 3_600_000]) {
+      expect(readPod(unschedulable(since), false, NOW)).toEqual({
+        kind: 'waiting',
+        unschedulable: {
+          since,
+          message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.',
+        },
+      });
+    }
+  });
+
+  it("takes the job's start from its container's startedAt, within the second that field rounds to", () => {
+    const startedAt = new Date(NOW - 30_000);
+    const running = pod({
+      phase: 'Running',
+      containerStatuses: [{ name: 'main', state: { running: { startedAt } } } as any],
     });
-    const late = readPod(unschedulable(NOW - TIMEOUT_MS), false, NOW, TIMEOUT_MS);
-    expect(late).toMatchObject({ kind: 'ended', deleteJob: true, outcome: { category: 'infra' } });
-    expect((late as { outcome: { message: string } }).outcome.message).toContain(
-      'Insufficient nvidia.com/gpu',
+    // Seen long after (adopted): the end of that second, never before the start.
+    expect(mainStartedAt(running, NOW)!.getTime()).toBe(startedAt.getTime() + 999);
+    // Seen at once: when it was seen.
+    expect(mainStartedAt(running, startedAt.getTime() + 120)!.getTime()).toBe(
+      startedAt.getTime() + 120,
     );
+    expect(mainStartedAt(pod({ phase: 'Pending' }), NOW)).toBeNull();
   });
 
   it('reports lost outputs as infra when the job itself succeeded', () => {
@@ -183,7 +189,6 @@ describe('reading an attempt from its pod', () => {
       }),
       false,
       NOW,
-      TIMEOUT_MS,
     );
     expect(reading).toMatchObject({
       kind: 'ended',
@@ -195,19 +200,14 @@ describe('reading an attempt from its pod', () => {
   });
 
   it('asks the Job when the pod is deleted or ends without the job container ending', () => {
-    expect(readPod(pod({ phase: 'Running' }), true, NOW, TIMEOUT_MS)).toEqual({ kind: 'ask-job' });
-    expect(readPod(pod({ phase: 'Failed' }), false, NOW, TIMEOUT_MS)).toEqual({ kind: 'ask-job' });
+    expect(readPod(pod({ phase: 'Running' }), true, NOW)).toEqual({ kind: 'ask-job' });
+    expect(readPod(pod({ phase: 'Failed' }), false, NOW)).toEqual({ kind: 'ask-job' });
     expect(
-      readPod(
-        pod({ phase: 'Running' }, { deletionTimestamp: new Date(NOW) }),
-        false,
-        NOW,
-        TIMEOUT_MS,
-      ),
+      readPod(pod({ phase: 'Running' }, { deletionTimestamp: new Date(NOW) }), false, NOW),
     ).toEqual({
       kind: 'ask-job',
     });
-    expect(readPod(pod({ phase: 'Running' }), false, NOW, TIMEOUT_MS)).toEqual({
+    expect(readPod(pod({ phase: 'Running' }), false, NOW)).toEqual({
       kind: 'waiting',
       unschedulable: null,
     });

@@ -24,7 +24,10 @@ const DISRUPTIONS = new Set([
 
 /** What one look at a pod says about its attempt. */
 export type PodReading =
-  /** Not ended. `unschedulable` is set while the scheduler cannot place it. */
+  /**
+   * Not ended. `unschedulable` is set while the scheduler cannot place it: since when, and
+   * the scheduler's message. Whether to go on waiting is the caller's call (see NodeFit).
+   */
   | {
       kind: 'waiting';
       unschedulable: { since: number; message: string } | null;
@@ -34,16 +37,8 @@ export type PodReading =
   /** Gone or going without a reason of its own: the Job's conditions say why (deadline). */
   | { kind: 'ask-job' };
 
-/**
- * Reads a pod of an attempt's Job. `deleted`: the watch reported the pod gone.
- * `unschedulableTimeoutMs`: how long a pod may wait for a node before the attempt fails.
- */
-export function readPod(
-  pod: V1Pod,
-  deleted: boolean,
-  now: number,
-  unschedulableTimeoutMs: number,
-): PodReading {
+/** Reads a pod of an attempt's Job. `deleted`: the watch reported the pod gone. */
+export function readPod(pod: V1Pod, deleted: boolean, now: number): PodReading {
   const status = pod.status ?? {};
   const main = containerStatus(status.containerStatuses, MAIN_CONTAINER);
   const collector = containerStatus(status.initContainerStatuses, COLLECTOR_CONTAINER);
@@ -113,16 +108,6 @@ export function readPod(
       ? new Date(scheduled.lastTransitionTime).getTime()
       : now;
     const message = scheduled.message ?? 'no node fits the pod';
-    if (now - since >= unschedulableTimeoutMs) {
-      return ended(
-        {
-          kind: 'failed',
-          category: 'infra',
-          message: `no node could take the pod for ${Math.round(unschedulableTimeoutMs / 1000)} s: ${message}`,
-        },
-        true,
-      );
-    }
     return { kind: 'waiting', unschedulable: { since, message } };
   }
   return { kind: 'waiting', unschedulable: null };
@@ -134,6 +119,37 @@ export function mainHasRun(pod: V1Pod): boolean {
   return Boolean(state?.running || state?.terminated);
 }
 
+/** Whether the job's container runs now (started, not ended). */
+export function mainIsRunning(pod: V1Pod): boolean {
+  const state = containerStatus(pod.status?.containerStatuses, MAIN_CONTAINER)?.state;
+  return Boolean(state?.running && !state.terminated);
+}
+
+/**
+ * When the job's code started, as near as can be told, never before it: Kubernetes keeps a
+ * container's startedAt in whole seconds, so the code started within the second after it.
+ * `seenAt`, when this executor saw the container running, bounds it from above. null if
+ * the job's container has not started.
+ */
+export function mainStartedAt(pod: V1Pod, seenAt: number): Date | null {
+  const state = containerStatus(pod.status?.containerStatuses, MAIN_CONTAINER)?.state;
+  if (!state?.running && !state?.terminated) return null;
+  return withinSecond(state.running?.startedAt ?? state.terminated?.startedAt, seenAt);
+}
+
+/** When the job's container ended, read as mainStartedAt reads its start; null if it runs. */
+export function mainFinishedAt(pod: V1Pod, seenAt: number): Date | null {
+  const end = containerStatus(pod.status?.containerStatuses, MAIN_CONTAINER)?.state?.terminated;
+  return end ? withinSecond(end.finishedAt, seenAt) : null;
+}
+
+/** A whole-second Kubernetes time made precise by when it was seen, never before it. */
+function withinSecond(time: Date | string | undefined, seenAt: number): Date {
+  if (!time) return new Date(seenAt);
+  const second = new Date(time).getTime();
+  return new Date(Math.max(second, Math.min(seenAt, second + 999)));
+}
+
 /**
  * Why a Job ended when its pod does not say: the deadline, or another Job-level failure.
  * Kubernetes 1.31 and later first set FailureTarget (while the pods are being terminated)
@@ -141,6 +157,8 @@ export function mainHasRun(pod: V1Pod): boolean {
  * at once. Either tells.
  */
 export function readJobConditions(job: V1Job | null, timeoutSeconds: number): Outcome {
+  if (job?.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True'))
+    return { kind: 'succeeded', exitCode: 0 };
   const failed = job?.status?.conditions?.find(
     (c) => (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True',
   );
@@ -164,6 +182,15 @@ export function readJobConditions(job: V1Job | null, timeoutSeconds: number): Ou
       ? 'the pod was deleted before the job finished'
       : 'the Job was deleted before the job finished',
   };
+}
+
+/** Whether the Job has ended (Complete, Failed, or FailureTarget: failing). */
+export function jobHasEnded(job: V1Job): boolean {
+  return Boolean(
+    job.status?.conditions?.some(
+      (c) => ['Complete', 'Failed', 'FailureTarget'].includes(c.type) && c.status === 'True',
+    ),
+  );
 }
 
 function judgeMain(

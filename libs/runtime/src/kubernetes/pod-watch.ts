@@ -61,6 +61,11 @@ export class PodWatch {
     };
   }
 
+  /** Whether a pod of Job `jobName` is known to exist now. */
+  hasPod(jobName: string): boolean {
+    return this.pods.has(jobName);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
