@@ -27,16 +27,12 @@ export class Reaper {
   ) {}
 
   async reap(): Promise<void> {
-    const { reaped, unblockedTopics } = await withTransaction(this.pool, async (client) => {
+    const round = await withTransaction(this.pool, async (client) => {
       const attempts = AttemptsRepository.on(client);
-      if (!(await attempts.tryReaperLock())) return { reaped: [], unblockedTopics: [] };
+      if (!(await attempts.tryReaperLock())) return null;
       // Rows a stalled executor's open transaction still locks are skipped below; ending
       // that session frees them for the next round.
-      const stalled = await attempts.endStalledExecutorSessions(STALLED_SESSION_IDLE_MS);
-      if (stalled.length > 0)
-        this.logger.warn(
-          `ended the open transactions of ${stalled.join(', ')}: their leases expired while they held job rows`,
-        );
+      this.endedStalled(await attempts.endStalledExecutorSessions(STALLED_SESSION_IDLE_MS));
       const reaped = await attempts.reapExpiredLeases();
       const pruned = await ExecutorsRepository.on(client).prune(this.pruneExecutorsAfterMs);
       if (pruned.length > 0)
@@ -51,6 +47,15 @@ export class Reaper {
           : { queuedTopics: [] };
       return { reaped, unblockedTopics: queuedTopics };
     });
+    if (round === null) {
+      // Another session holds the reaper's lock: usually a reaper at work, but it may be a
+      // stalled executor's, which would hold it until it woke.
+      this.endedStalled(
+        await AttemptsRepository.on(this.pool).endStalledExecutorSessions(STALLED_SESSION_IDLE_MS),
+      );
+      return;
+    }
+    const { reaped, unblockedTopics } = round;
     if (unblockedTopics.length > 0) this.onQueued(unblockedTopics);
     if (reaped.length === 0) return;
     this.logger.warn(
@@ -61,5 +66,12 @@ export class Reaper {
     );
     const topics = new Set(reaped.filter((j) => j.status === 'queued').map((j) => j.topic));
     if (topics.size > 0) this.onQueued(topics);
+  }
+
+  private endedStalled(executors: string[]): void {
+    if (executors.length === 0) return;
+    this.logger.warn(
+      `ended the open transactions of ${executors.join(', ')}: they stalled (their leases or heartbeats expired) while holding job rows or the reaper's lock`,
+    );
   }
 }

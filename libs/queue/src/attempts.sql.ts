@@ -1,3 +1,5 @@
+import { EXECUTOR_IS_ALIVE } from './executors.sql';
+
 /**
  * Everything an executor runs against Postgres, and nothing else: claim, start, renew,
  * finish, reap and hand over attempts, and write their log lines. Each state transition is
@@ -239,12 +241,14 @@ export const REAP_EXPIRED_LEASES = `
   SELECT id, topic, status, workflow_id, parent_job_id FROM reaped`;
 
 /**
- * Ends the database sessions that executors whose leases expired left idle inside a
- * transaction for more than $1 ms. A paused (SIGSTOP) or hung executor's open transaction
- * keeps the row locks of the jobs it was writing; the reaper skips locked rows, so without
- * this it could not take those jobs back until the executor woke. Only sessions of
- * executors that already lost their leases (application_name danube-executor-<id>, as
- * Postgres truncates it) are touched. Returns the executors whose sessions were ended.
+ * Ends the database sessions that stalled executors left idle inside a transaction for more
+ * than $1 ms. A paused (SIGSTOP) or hung executor's open transaction keeps what it had
+ * taken: the row locks of the jobs it was writing (the reaper skips locked rows, so it
+ * could not take those jobs back), or the reaper's own lock, if it stalled while reaping
+ * (then no executor could reap at all). Without this, both last until the executor wakes.
+ * Only sessions (application_name danube-executor-<id>, as Postgres truncates it) of
+ * executors that lost their job leases, or whose heartbeat is older than their own lease,
+ * are touched. Returns the executors whose sessions were ended.
  */
 export const END_STALLED_EXECUTOR_SESSIONS = `
   WITH stalled AS MATERIALIZED (
@@ -256,7 +260,11 @@ export const END_STALLED_EXECUTOR_SESSIONS = `
       AND a.application_name IN (
         SELECT left('danube-executor-' || j.lease_owner, 63)
         FROM danube.jobs j
-        WHERE j.status IN ('claimed', 'running') AND j.lease_expires_at < now())
+        WHERE j.status IN ('claimed', 'running') AND j.lease_expires_at < now()
+        UNION
+        SELECT left('danube-executor-' || e.id, 63)
+        FROM danube.executors e
+        WHERE e.stopped_at IS NULL AND NOT ${EXECUTOR_IS_ALIVE})
   )
   SELECT DISTINCT s.application_name FROM stalled s WHERE pg_terminate_backend(s.pid)`;
 

@@ -331,6 +331,52 @@ describe('reaper', () => {
     }
   });
 
+  it("ends the session of an executor that stalled while holding the reaper's lock, once its heartbeat is older than its lease; not a live one's", async () => {
+    const register = (id: string) =>
+      db.pool.query(
+        "INSERT INTO danube.executors (id, topics, host, pid, version, runtime, capacity, lease_ms) VALUES ($1, '{a}', 'h', 1, 'v', 'process', 1, 1000)",
+        [id],
+      );
+    await register('paused');
+    await register('busy');
+    const holdReaperLock = async (executor: string) => {
+      const client = new Client({
+        connectionString: db.url,
+        application_name: `danube-executor-${executor}`,
+      });
+      client.on('error', () => undefined);
+      await client.connect();
+      await client.query('BEGIN');
+      expect(await AttemptsRepository.on(client).tryReaperLock()).toBe(true);
+      return client;
+    };
+    // Outside a transaction the lock is let go with the statement: true means it was free.
+    const lockFree = () => AttemptsRepository.on(db.pool).tryReaperLock();
+    const busy = await holdReaperLock('busy');
+    try {
+      // A live executor at work keeps the lock, however long its transaction idles.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await repo.endStalledExecutorSessions(10)).toEqual([]);
+    } finally {
+      await busy.query('ROLLBACK');
+      await busy.end();
+    }
+    const paused = await holdReaperLock('paused');
+    const closed = new Promise<void>((resolve) => paused.on('end', () => resolve()));
+    try {
+      await db.pool.query(
+        "UPDATE danube.executors SET heartbeat_at = now() - interval '2 seconds' WHERE id = 'paused'",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await lockFree()).toBe(false);
+      expect(await repo.endStalledExecutorSessions(10)).toEqual(['danube-executor-paused']);
+      await closed;
+      await waitFor('the reaper lock to be free', lockFree);
+    } finally {
+      await paused.end().catch(() => undefined);
+    }
+  });
+
   it('records each reaped attempt as infra naming its executor, and queues the job in its old place', async () => {
     await db.pool.query(
       "INSERT INTO danube.executors (id, topics, host, pid, version, runtime, capacity) VALUES ('e1', '{a}', 'h', 1, 'v', 'process', 1)",
