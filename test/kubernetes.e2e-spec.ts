@@ -157,6 +157,21 @@ it('runs a job as a Job with the collector beside it: result, artifacts, logs, t
   expect(kube.jobsCreated(`danube-${id}-1`)).toBe(1);
 });
 
+it("a result file that is not JSON: succeeded without a result, the collector's reason in the record and the log", async () => {
+  const id = await submit({ command: 'echo "{not json" > $DANUBE_RESULT_FILE; echo done' });
+  const job = await jobEnded(api.url, id);
+  expect(job).toMatchObject({ status: 'succeeded', result: null, attempts: 1 });
+  const [record] = await executions(id);
+  expect(record.message).toMatch(
+    // The path as the collector saw it (the API double runs it on the host).
+    /^the result file was ignored: \S*\/result\.json is not valid JSON \(.+\)$/,
+  );
+  const lines = (await http('GET', `${api.url}/v1/jobs/${id}/logs`)).body.lines.map(
+    (l: any) => l.line,
+  );
+  expect(lines).toEqual(['done', `danube: ${record.message}`]);
+});
+
 it("injects the job's secrets as env, masked in its stored log", async () => {
   const secret = 's3cr3t-for-k8s';
   const stored = await http('PUT', `${api.url}/v1/secrets/k8s-token`, { value: secret });

@@ -6,7 +6,7 @@ import { bytes, failureLine, successLine, type Collection } from './collection-s
 import type { CollectorOptions } from './collector.config';
 import { containedRealPath, listOutputFiles, reason, type OutputFile } from './output-files';
 
-export interface CollectOptions extends Omit<CollectorOptions, 'readyFile'> {
+export interface CollectOptions extends Omit<CollectorOptions, 'readyFile' | 'terminationLog'> {
   /** Waits between tries of a call that did not get through: jittered, doubling up to maxMs. */
   backoff?: { initialMs: number; maxMs: number };
   log?: (level: 'info' | 'warn', message: string) => void;

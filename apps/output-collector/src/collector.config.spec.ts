@@ -17,6 +17,7 @@ it('reads the variables the kubernetes runtime sets, with the defaults for the r
     resultFile: '/danube/result.json',
     deadlineMs: 25_000,
     readyFile: null,
+    terminationLog: null,
   });
   expect(
     loadCollectorOptions({

@@ -47,6 +47,17 @@ export class CollectorEnv {
   @IsOptional()
   @Matches(/^\/.*[^/]$/, { message: 'COLLECTOR_READY_FILE must be the absolute path of a file' })
   COLLECTOR_READY_FILE?: string;
+
+  /**
+   * Where the kubelet reads the container's termination message (the pod's
+   * terminationMessagePath): the collector's last line goes there too, so that the
+   * executor reads it whatever the exit code (a log tail is kept only on failure).
+   */
+  @IsOptional()
+  @Matches(/^\/.*[^/]$/, {
+    message: 'COLLECTOR_TERMINATION_LOG must be the absolute path of a file',
+  })
+  COLLECTOR_TERMINATION_LOG?: string;
 }
 
 export interface CollectorOptions {
@@ -61,6 +72,8 @@ export interface CollectorOptions {
   deadlineMs: number;
   /** Created once the signal handlers are in place (null: none). */
   readyFile: string | null;
+  /** Where the last line is written as well (null: nowhere). */
+  terminationLog: string | null;
 }
 
 export function loadCollectorOptions(env: NodeJS.ProcessEnv = process.env): CollectorOptions {
@@ -74,5 +87,6 @@ export function loadCollectorOptions(env: NodeJS.ProcessEnv = process.env): Coll
     resultFile: e.DANUBE_RESULT_FILE,
     deadlineMs: e.COLLECTOR_DEADLINE_MS,
     readyFile: e.COLLECTOR_READY_FILE ?? null,
+    terminationLog: e.COLLECTOR_TERMINATION_LOG ?? null,
   };
 }

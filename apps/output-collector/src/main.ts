@@ -20,11 +20,20 @@ function say(stream: NodeJS.WriteStream, message: string): void {
 
 let finished = false;
 
-/** Writes the last line and exits; only the first call counts. */
+let terminationLog: string | null = null;
+
+/** Writes the last line (also as the termination message) and exits; only the first call counts. */
 function finish(code: number, line: string): void {
   if (finished) return;
   finished = true;
   say(code === 0 ? process.stdout : process.stderr, line);
+  if (terminationLog) {
+    try {
+      writeFileSync(terminationLog, `${line}\n`);
+    } catch {
+      // Not in a pod, or not writable: the log line above is all there is.
+    }
+  }
   process.exit(code);
 }
 
@@ -36,6 +45,7 @@ function main(): void {
     say(process.stderr, error instanceof Error ? error.message : String(error));
     process.exit(2);
   }
+  terminationLog = options.terminationLog;
 
   // Signal handlers alone do not keep Node running: this timer does, firing every 24 days.
   const idle = setInterval(() => undefined, 2 ** 31 - 1);

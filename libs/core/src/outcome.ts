@@ -3,7 +3,8 @@ import { JobSpecError } from './errors';
 
 /** How one attempt ended, as reported by a runtime. Outcomes are values, never exceptions. */
 export type Outcome =
-  | { kind: 'succeeded'; exitCode: number; result?: unknown }
+  /** `warning`: something the attempt's record should say though it succeeded (a result ignored). */
+  | { kind: 'succeeded'; exitCode: number; result?: unknown; warning?: string }
   | { kind: 'failed'; category: ErrorCategory; message: string; exitCode?: number | null }
   | { kind: 'timed_out'; message: string }
   | { kind: 'cancelled'; message: string };

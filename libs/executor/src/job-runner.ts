@@ -292,7 +292,7 @@ export class JobRunner {
       outcome: outcome.kind,
       retryAt: verdict.status === 'queued' ? verdict.retryAt : null,
       errorCategory: 'category' in verdict ? verdict.category : null,
-      message: outcome.kind === 'succeeded' ? null : outcome.message,
+      message: outcome.kind === 'succeeded' ? (outcome.warning ?? null) : outcome.message,
       exitCode: 'exitCode' in outcome ? (outcome.exitCode ?? null) : null,
       stderrTail: stderrTail === '' ? null : stderrTail,
       result: outcome.kind === 'succeeded' ? outcome.result : undefined,

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { ContainerLog } from './container-log';
@@ -10,6 +11,8 @@ export interface ContainerLaunch {
   cwd: string;
   /** terminationMessagePolicy FallbackToLogsOnError: a failed container's message is its log's tail. */
   fallbackToLogsOnError: boolean;
+  /** The host file behind the container's terminationMessagePath. */
+  terminationMessageFile?: string;
 }
 
 /** A container's `state.terminated`. */
@@ -26,6 +29,8 @@ export interface TerminatedState {
 /** What the kubelet keeps of a failed container's log as its termination message. */
 const MESSAGE_LINES = 80;
 const MESSAGE_BYTES = 2048;
+/** What the kubelet reads of a termination message file. */
+const TERMINATION_FILE_BYTES = 4096;
 /** How long the output of a container's leftover processes is waited for once it has ended. */
 const STDIO_DRAIN_MS = 1_000;
 
@@ -121,10 +126,15 @@ export class ContainerProcess {
     const signalNumber = signal ? constants.signals[signal] : undefined;
     const exitCode = code ?? 128 + (signalNumber ?? 0);
     const reason = this.oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+    // The file's content, whatever the exit code; else, on failure, the log's tail.
+    const written = launch.terminationMessageFile
+      ? readTermination(launch.terminationMessageFile)
+      : '';
     const message =
-      launch.fallbackToLogsOnError && exitCode !== 0
+      written ||
+      (launch.fallbackToLogsOnError && exitCode !== 0
         ? this.log.tail(MESSAGE_LINES, MESSAGE_BYTES)
-        : '';
+        : '');
     return {
       exitCode,
       ...(signalNumber !== undefined && { signal: signalNumber }),
@@ -149,5 +159,14 @@ export class ContainerProcess {
       finishedAt: timestamp(),
       containerID: this.containerID,
     };
+  }
+}
+
+/** A termination message file as the kubelet reads it: at most 4096 bytes. */
+function readTermination(file: string): string {
+  try {
+    return readFileSync(file).subarray(0, TERMINATION_FILE_BYTES).toString();
+  } catch {
+    return '';
   }
 }

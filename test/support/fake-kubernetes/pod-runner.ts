@@ -306,7 +306,12 @@ export class PodRunner {
     if (spec.envFrom?.length) {
       return `${where} uses envFrom, which the fake Kubernetes does not support; use env with value`;
     }
-    const paths = this.pathMapping(spec);
+    // The kubelet mounts a file at terminationMessagePath; its content is the message.
+    const terminationFile = join(this.options.dir, 'termination', run.name);
+    mkdirSync(dirname(terminationFile), { recursive: true });
+    const paths = this.pathMapping(spec, {
+      [spec.terminationMessagePath ?? '/dev/termination-log']: terminationFile,
+    });
     const root = join(this.options.dir, 'root');
     const env: Record<string, string> = {
       PATH: hostPath(),
@@ -326,12 +331,13 @@ export class PodRunner {
       env,
       cwd,
       fallbackToLogsOnError: spec.terminationMessagePolicy === 'FallbackToLogsOnError',
+      terminationMessageFile: terminationFile,
     };
   }
 
   /** The container's view of the filesystem: its emptyDir and hostPath mounts, then hostPaths. */
-  private pathMapping(spec: any): PathMapping {
-    const mappings: Record<string, string> = { ...this.options.hostPaths };
+  private pathMapping(spec: any, files: Record<string, string>): PathMapping {
+    const mappings: Record<string, string> = { ...this.options.hostPaths, ...files };
     for (const mount of spec.volumeMounts ?? []) {
       const volume = (this.pod.spec.volumes ?? []).find((v: any) => v.name === mount.name);
       const source = volume?.emptyDir

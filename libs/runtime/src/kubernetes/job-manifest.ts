@@ -219,6 +219,7 @@ export function buildJobManifest(input: ManifestInput, options: KubernetesRuntim
       // Done well inside the grace period the kubelet gives it after the job's container ends.
       COLLECTOR_DEADLINE_MS: String(Math.max(5, options.terminationGracePeriodSeconds - 5) * 1000),
       COLLECTOR_READY_FILE,
+      COLLECTOR_TERMINATION_LOG: '/dev/termination-log',
     }),
     startupProbe: {
       exec: { command: ['test', '-f', COLLECTOR_READY_FILE] },

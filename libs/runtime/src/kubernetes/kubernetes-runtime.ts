@@ -334,6 +334,10 @@ class KubernetesHandle implements RunHandle {
     await this.logConnected;
     const drained = new Promise<void>((resolve) => setTimeout(resolve, LOG_DRAIN_MS).unref());
     await Promise.race([this.logDone, drained]);
+    this.lines.end();
+    // After the job's own lines, as the process runtime says it.
+    if (result.kind === 'succeeded' && result.warning)
+      this.context.onLog('stderr', `danube: ${result.warning}`);
     this.finish(result);
   }
 

@@ -199,7 +199,10 @@ function judgeMain(
 ): Outcome {
   const main = mainOutcome(end);
   const lost = outputsLost(collector);
-  if (!lost) return main;
+  if (!lost) {
+    const ignored = resultIgnored(collector);
+    return main.kind === 'succeeded' && ignored ? { ...main, warning: ignored } : main;
+  }
   if (main.kind === 'succeeded')
     return { kind: 'failed', category: 'infra', exitCode: 0, message: lost };
   return main.kind === 'failed' ? { ...main, message: `${main.message}; ${lost}` } : main;
@@ -237,6 +240,16 @@ function outputsLost(collector: V1ContainerStatus | undefined): string | null {
   if (end.exitCode === 0) return null;
   const why = end.message?.trim().split('\n').at(-1);
   return `outputs lost: the output-collector exited with code ${end.exitCode}${why ? `: ${why}` : ''}`;
+}
+
+/**
+ * Why the collector ignored the job's result file, from its last line (its termination
+ * message, which it writes also when it exits 0), or null.
+ */
+function resultIgnored(collector: V1ContainerStatus | undefined): string | null {
+  const line = collector?.state?.terminated?.message?.trim().split('\n').at(-1) ?? '';
+  const why = /ignored the result file \((.*)\) in \d/.exec(line)?.[1];
+  return why ? `the result file was ignored: ${why}` : null;
 }
 
 function containerStatus(

@@ -109,3 +109,17 @@ it('a burst of starts spawns one process per turn of the event loop, so other wo
   // loop (and lease renewals) for as long as all of them took.
   expect(new Set(spawnedAt).size).toBe(spawnedAt.length);
 });
+
+it('a result.json that is not JSON: the attempt succeeds without a result, saying why in its log and its record', async () => {
+  const ctx = context('echo "{not json" > "$DANUBE_RESULT_FILE"; echo done');
+  const outcome = await (await runtime.start(ctx)).wait();
+  expect(outcome).toMatchObject({
+    kind: 'succeeded',
+    warning: expect.stringMatching(/^result\.json is not valid JSON \(.+\) and was ignored$/),
+  });
+  expect(outcome).not.toHaveProperty('result');
+  expect(ctx.lines).toEqual([
+    'done',
+    expect.stringMatching(/^danube: result\.json is not valid JSON \(.+\) and was ignored$/),
+  ]);
+});

@@ -242,7 +242,7 @@ class ProcessHandle implements RunHandle {
       if (this.stopReason) return stoppedOutcome(this.stopReason, this.context.job.timeoutSeconds);
       const outcome = exitOutcome({ code, signal });
       return outcome.kind === 'succeeded'
-        ? { ...outcome, result: await this.readResult() }
+        ? { ...outcome, ...(await this.readResult()) }
         : outcome;
     } finally {
       if (!this.options.keepWorkDirs)
@@ -250,22 +250,24 @@ class ProcessHandle implements RunHandle {
     }
   }
 
-  private async readResult(): Promise<unknown> {
+  /** The result, or why result.json was ignored (also said in the job's log). */
+  private async readResult(): Promise<{ result?: unknown; warning?: string }> {
     const info = await stat(this.resultFile).catch(() => null);
-    if (!info) return undefined;
+    if (!info) return {};
+    const ignored = (why: string) => {
+      this.context.onLog('stderr', `danube: ${why}`);
+      return { warning: why };
+    };
     if (info.size > MAX_RESULT_BYTES) {
-      this.context.onLog(
-        'stderr',
-        `danube: result.json is ${info.size} bytes; results over ${MAX_RESULT_BYTES} bytes are ignored`,
+      return ignored(
+        `result.json is ${info.size} bytes; results over ${MAX_RESULT_BYTES} bytes are ignored`,
       );
-      return undefined;
     }
     const text = await readFile(this.resultFile, 'utf8');
     try {
-      return JSON.parse(text);
-    } catch {
-      this.context.onLog('stderr', 'danube: result.json is not valid JSON and was ignored');
-      return undefined;
+      return { result: JSON.parse(text) };
+    } catch (error) {
+      return ignored(`result.json is not valid JSON (${(error as Error).message}) and was ignored`);
     }
   }
 }
