@@ -172,6 +172,38 @@ it("a result file that is not JSON: succeeded without a result, the collector's 
   expect(lines).toEqual(['done', `danube: ${record.message}`]);
 });
 
+it('stores the log in the order written, though the container log has a stderr line after later stdout lines; one combined stream', async () => {
+  // containerd reads stdout and stderr apart: here each stderr line reaches the log 40 ms
+  // late, behind the stdout lines written meanwhile, with its own (earlier) timestamp.
+  const late = await startFakeKubernetes({ hostPaths: { '/app': ROOT }, stderrLateMs: 40 });
+  late.runInstead('danube:0.1.0', COLLECTOR_STAND_IN);
+  const lateExecutor = await startExecutor(db.url, 'kube-late', {
+    ...executorEnv({ EXECUTOR_TOPICS: 'k8s-late' }),
+    KUBECONFIG: late.kubeconfigPath,
+  });
+  try {
+    const response = await http('POST', `${api.url}/v1/jobs`, {
+      topic: 'k8s-late',
+      command:
+        'echo out 1; echo err 1 >&2; sleep 0.01; echo out 2; echo out 3; sleep 0.3; echo out 4',
+    });
+    const id = response.body.id as string;
+    // The container log itself has them out of order (fake-kubernetes.spec shows it).
+    expect(await jobEnded(api.url, id)).toMatchObject({ status: 'succeeded' });
+    const stored = (await http('GET', `${api.url}/v1/jobs/${id}/logs`)).body.lines;
+    expect(stored.map((l: any) => [l.stream, l.line])).toEqual([
+      ['combined', 'out 1'],
+      ['combined', 'err 1'],
+      ['combined', 'out 2'],
+      ['combined', 'out 3'],
+      ['combined', 'out 4'],
+    ]);
+  } finally {
+    await lateExecutor.kill();
+    await late.close();
+  }
+});
+
 it("injects the job's secrets as env, masked in its stored log", async () => {
   const secret = 's3cr3t-for-k8s';
   const stored = await http('PUT', `${api.url}/v1/secrets/k8s-token`, { value: secret });
@@ -665,6 +697,13 @@ it('an executor whose cluster is out of reach is not ready and claims nothing', 
   await waitFor('the executor to say it waits', () =>
     offline.output().includes('not claiming jobs'),
   );
+  // It says it is not watching, and why, in the executor's JSON log lines like the rest.
+  const output = offline.output();
+  expect(output).toContain('not watching pods in namespace danube-jobs of http://127.0.0.1:1 yet');
+  expect(output).not.toContain('"watching pods');
+  const watchLines = output.split('\n').filter((l) => /pod watch|watching pods/.test(l));
+  expect(watchLines.length).toBeGreaterThanOrEqual(2);
+  for (const line of watchLines) expect(JSON.parse(line)).toHaveProperty('msg');
   const job = (await http('GET', `${api.url}/v1/jobs/${response.body.id}`)).body;
   expect(job).toMatchObject({ status: 'queued', attempts: 0 });
   await http('POST', `${api.url}/v1/jobs/${response.body.id}/cancel`);

@@ -9,7 +9,7 @@ import {
   type StoredOutput,
 } from '@danube/core';
 import type { AttemptFinish } from '@danube/queue';
-import type { AttemptContext, RunHandle, Runtime } from '@danube/runtime';
+import type { AttemptContext, LogStream, RunHandle, Runtime } from '@danube/runtime';
 import { SecretMasker } from '@danube/secrets';
 import type { AttemptWriter } from './attempt-writer';
 import type { AttemptEnvironment } from './job-environment';
@@ -327,7 +327,7 @@ export class JobRunner {
     return recorded;
   }
 
-  private log(stream: 'stdout' | 'stderr', line: string, writtenAt = new Date()): void {
+  private log(stream: LogStream, line: string, writtenAt = new Date()): void {
     this.logLines++;
     if (this.logLines > MAX_LOG_LINES_PER_ATTEMPT) {
       if (this.logLines === MAX_LOG_LINES_PER_ATTEMPT + 1) {

@@ -313,7 +313,7 @@ export const INSERT_LOG_LINES = `
 export const SELECT_STORED_OUTPUT = `
   WITH output AS (
     SELECT logged_at FROM danube.job_logs
-    WHERE job_id = $1 AND attempt = $2 AND stream IN ('stdout', 'stderr')
+    WHERE job_id = $1 AND attempt = $2 AND stream IN ('stdout', 'stderr', 'combined')
   )
   SELECT count(*)::integer AS lines, last.at AS up_to,
          count(*) FILTER (WHERE o.logged_at = last.at)::integer AS lines_at_up_to

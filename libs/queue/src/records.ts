@@ -76,7 +76,7 @@ export interface LogLine {
   attempt: number;
   /** The lease the line was written under: lines of a lease that was taken over are dropped. */
   leaseToken: string;
-  stream: 'stdout' | 'stderr' | 'system';
+  stream: 'stdout' | 'stderr' | 'combined' | 'system';
   line: string;
   loggedAt: Date;
 }

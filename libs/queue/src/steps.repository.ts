@@ -29,7 +29,7 @@ export class StepsRepository extends Repository {
   async attemptOutput(
     jobId: string,
     attempt: number,
-  ): Promise<{ stream: 'stdout' | 'stderr'; line: string }[]> {
+  ): Promise<{ stream: 'stdout' | 'stderr' | 'combined'; line: string }[]> {
     const { rows } = await this.db.query(sql.SELECT_ATTEMPT_OUTPUT, [jobId, attempt]);
     return rows;
   }

@@ -143,7 +143,10 @@ export class StepsService implements OnModuleInit, OnApplicationShutdown {
     return {
       step,
       exitCode: last?.exitCode ?? null,
-      stdout: capLines(lines.filter((l) => l.stream === 'stdout').map((l) => l.line)),
+      // A step run on Kubernetes has one combined stream: it is the step's stdout.
+      stdout: capLines(
+        lines.filter((l) => l.stream === 'stdout' || l.stream === 'combined').map((l) => l.line),
+      ),
       stderr: capLines(lines.filter((l) => l.stream === 'stderr').map((l) => l.line)),
     };
   }

@@ -26,7 +26,7 @@ export const INSERT_STEP = `
 /** What an attempt printed, in order (RunStep returns a step's output to its parent). */
 export const SELECT_ATTEMPT_OUTPUT = `
   SELECT stream, line FROM danube.job_logs
-  WHERE job_id = $1 AND attempt = $2 AND stream IN ('stdout', 'stderr')
+  WHERE job_id = $1 AND attempt = $2 AND stream IN ('stdout', 'stderr', 'combined')
   ORDER BY id`;
 
 /** Which of the jobs $1 have ended (a waiting RunStep's fallback when a NOTIFY was missed). */

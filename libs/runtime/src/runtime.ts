@@ -2,7 +2,8 @@ import type { ClaimedJob, Outcome, StopReason, StoredLogPosition } from '@danube
 
 export { stoppedOutcome, type StopReason } from '@danube/core';
 
-export type LogStream = 'stdout' | 'stderr';
+/** 'combined': stdout and stderr as one stream, where the runtime cannot tell them apart. */
+export type LogStream = 'stdout' | 'stderr' | 'combined';
 
 export interface AttemptContext {
   job: ClaimedJob;

@@ -25,6 +25,8 @@ type Listener = (entry: LogEntry | null) => void;
  */
 export class ContainerLog {
   readonly entries: LogEntry[] = [];
+  /** stderr lines timestamped but not yet in the log (see stderrLateMs). */
+  private readonly late = new Map<LogEntry, NodeJS.Timeout>();
   private readonly partial: Record<Stream, string> = { stdout: '', stderr: '' };
   private readonly decoders: Record<Stream, StringDecoder> = {
     stdout: new StringDecoder('utf8'),
@@ -33,6 +35,13 @@ export class ContainerLog {
   private readonly listeners = new Set<Listener>();
   private done = false;
 
+  /**
+   * `stderrLateMs`: each stderr line is timestamped when read but written to the log that
+   * much later, after stdout lines read meanwhile, as containerd's separate readers of the
+   * two pipes can do. 0: in the order read.
+   */
+  constructor(private readonly stderrLateMs = 0) {}
+
   get ended(): boolean {
     return this.done;
   }
@@ -40,7 +49,7 @@ export class ContainerLog {
   append(stream: Stream, chunk: Buffer): void {
     let text = this.partial[stream] + this.decoders[stream].write(chunk);
     for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n')) {
-      this.add(text.slice(0, newline + 1));
+      this.add(text.slice(0, newline + 1), stream);
       text = text.slice(newline + 1);
     }
     this.partial[stream] = text;
@@ -49,10 +58,15 @@ export class ContainerLog {
   /** The container has ended: flushes unfinished lines and ends every follower. */
   end(): void {
     if (this.done) return;
+    for (const [entry, timer] of this.late) {
+      clearTimeout(timer);
+      this.write(entry);
+    }
+    this.late.clear();
     for (const stream of ['stdout', 'stderr'] as const) {
       const rest = this.partial[stream] + this.decoders[stream].end();
       this.partial[stream] = '';
-      if (rest) this.add(rest);
+      if (rest) this.write({ time: preciseNow(), text: rest });
     }
     this.done = true;
     for (const listener of this.listeners) listener(null);
@@ -83,8 +97,22 @@ export class ContainerLog {
     return buffer.length <= bytes ? text : buffer.subarray(buffer.length - bytes).toString();
   }
 
-  private add(text: string): void {
+  private add(text: string, stream: Stream): void {
     const entry = { time: preciseNow(), text };
+    if (stream === 'stderr' && this.stderrLateMs > 0) {
+      this.late.set(
+        entry,
+        setTimeout(() => {
+          this.late.delete(entry);
+          this.write(entry);
+        }, this.stderrLateMs),
+      );
+      return;
+    }
+    this.write(entry);
+  }
+
+  private write(entry: LogEntry): void {
     this.entries.push(entry);
     for (const listener of this.listeners) listener(entry);
   }

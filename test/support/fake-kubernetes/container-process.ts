@@ -13,6 +13,8 @@ export interface ContainerLaunch {
   fallbackToLogsOnError: boolean;
   /** The host file behind the container's terminationMessagePath. */
   terminationMessageFile?: string;
+  /** See ContainerLog's stderrLateMs. */
+  stderrLateMs?: number;
 }
 
 /** A container's `state.terminated`. */
@@ -40,7 +42,7 @@ const STDIO_DRAIN_MS = 1_000;
  * killed, as the container's PID namespace would be torn down.
  */
 export class ContainerProcess {
-  readonly log = new ContainerLog();
+  readonly log: ContainerLog;
   readonly containerID = `containerd://${randomBytes(32).toString('hex')}`;
   readonly startedAt = timestamp();
   /** Undefined when the process could not be started (exited then resolves with StartError). */
@@ -51,6 +53,7 @@ export class ContainerProcess {
   private oomKilled = false;
 
   constructor(launch: ContainerLaunch) {
+    this.log = new ContainerLog(launch.stderrLateMs);
     this.child = spawn(launch.argv[0], launch.argv.slice(1), {
       cwd: launch.cwd,
       env: launch.env,

@@ -417,6 +417,39 @@ it('leaves a pod that asks for a GPU unscheduled', async () => {
   expect(pod.spec.nodeName).toBeUndefined();
 });
 
+it('can write a stderr line to the container log after later stdout lines, keeping its earlier timestamp', async () => {
+  const late = await startFakeKubernetes({ stderrLateMs: 40 });
+  try {
+    const manifest = jobManifest('late', {
+      main: 'echo out 1; echo err 1 >&2; sleep 0.01; echo out 2; echo out 3; sleep 0.3; echo out 4',
+    });
+    expect((await call('POST', JOBS, manifest, late.url)).status).toBe(201);
+    const pod = await waitFor('the pod to succeed', () => {
+      const current = late.podOf('late');
+      return current?.status?.phase === 'Succeeded' && current;
+    });
+    const log = await call(
+      'GET',
+      `${PODS}/${pod.metadata.name}/log?container=main&timestamps=true`,
+      undefined,
+      late.url,
+    );
+    const lines = (log.body as string).trim().split('\n');
+    expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      'out 1',
+      'out 2',
+      'out 3',
+      'err 1',
+      'out 4',
+    ]);
+    const times = lines.map((l) => l.split(' ')[0]!);
+    // err 1 was written before out 2, as its timestamp says.
+    expect(Date.parse(times[3]!)).toBeLessThanOrEqual(Date.parse(times[1]!));
+  } finally {
+    await late.close();
+  }
+});
+
 it('lists its one node with what it offers', async () => {
   const nodes = await call('GET', '/api/v1/nodes');
   expect(nodes.body).toMatchObject({

@@ -18,6 +18,11 @@ export interface FakeKubernetesOptions {
   imagePullFails?: (image: string) => boolean;
   /** The one node's allocatable resources and labels (default: DEFAULT_ALLOCATABLE, no GPU). */
   node?: NodeOptions;
+  /**
+   * Each stderr line reaches the container log this many ms after it was timestamped, after
+   * stdout lines read meanwhile, as containerd may write them (default 0: in order).
+   */
+  stderrLateMs?: number;
   /** How a failed Job's conditions are written (default: 'target-first', as 1.31+). */
   jobFailureConditions?: JobFailureConditions;
 }
@@ -78,6 +83,7 @@ export async function startFakeKubernetes(
       imagePullFails: options.imagePullFails ?? ((image) => image.startsWith('missing.invalid/')),
       node,
       commandFor: (image) => standIns.get(image),
+      stderrLateMs: options.stderrLateMs ?? 0,
     },
     {
       podChanged: (pod) => jobs.podChanged(pod),

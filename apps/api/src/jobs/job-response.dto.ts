@@ -230,7 +230,11 @@ export class LogLineResponse {
   id!: string;
   @ApiProperty()
   attempt!: number;
-  @ApiProperty({ enum: ['stdout', 'stderr', 'system'] })
+  @ApiProperty({
+    enum: ['stdout', 'stderr', 'combined', 'system'],
+    description:
+      "combined: stdout and stderr as one stream, as Kubernetes keeps a container's log; system: Danube's own notes",
+  })
   stream!: string;
   @ApiProperty()
   line!: string;

@@ -65,9 +65,16 @@ export class KubernetesRuntime implements Runtime {
     });
     const watch = new PodWatch(client, podSelector(options.servedTopics));
     await watch.start();
-    new Logger(KubernetesRuntime.name).log(
-      `watching pods in namespace ${options.namespace} of ${client.server} (${watch.selector})`,
-    );
+    const logger = new Logger(KubernetesRuntime.name);
+    // A first list that failed was logged by the watch, which retries it with backoff.
+    if (watch.healthy)
+      logger.log(
+        `watching pods in namespace ${options.namespace} of ${client.server} (${watch.selector})`,
+      );
+    else
+      logger.warn(
+        `not watching pods in namespace ${options.namespace} of ${client.server} yet: the first list failed; no jobs are claimed until it works`,
+      );
     return new KubernetesRuntime(client, watch, options);
   }
 
@@ -180,10 +187,11 @@ class KubernetesHandle implements RunHandle {
   ) {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
     this.codeStarted = new Promise((resolve) => (this.markCodeStarted = resolve));
-    // Kubernetes merges the container's stdout and stderr into one log. An adopted
-    // attempt's log is read on from the last line stored before.
+    // Kubernetes keeps the container's stdout and stderr as one log, without saying which
+    // line came from which: stored as 'combined'. An adopted attempt's log is read on from
+    // the last line stored before.
     this.lines = new PodLogReader(
-      (line, writtenAt) => context.onLog('stdout', line, writtenAt),
+      (line, writtenAt) => context.onLog('combined', line, writtenAt),
       context.storedLog ?? null,
     );
   }

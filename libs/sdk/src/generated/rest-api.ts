@@ -940,8 +940,11 @@ export interface components {
       /** @description Pass back as after (or Last-Event-ID) to read on */
       id: string;
       attempt: number;
-      /** @enum {string} */
-      stream: 'stdout' | 'stderr' | 'system';
+      /**
+       * @description combined: stdout and stderr as one stream, as Kubernetes keeps a container's log; system: Danube's own notes
+       * @enum {string}
+       */
+      stream: 'stdout' | 'stderr' | 'combined' | 'system';
       line: string;
       /** Format: date-time */
       at: string;
