@@ -483,8 +483,9 @@ describe('a cluster with room for 5 pods', () => {
     expect(failed.error.message).toMatch(
       /^no node of the cluster can ever take the pod: no node offers what it asks for: cpu 100\.05/,
     );
-    expect(failed.error.message).toContain(
-      'the scheduler says: 0/1 nodes are available: 1 Insufficient cpu.',
+    // The scheduler's own words (with "1 Too many pods" too while the node is full).
+    expect(failed.error.message).toMatch(
+      /; the scheduler says: 0\/1 nodes are available: .*1 Insufficient cpu\.$/,
     );
     expect(smallExecutor.output()).toContain('waits for room on the cluster');
   }, 240_000);
@@ -711,8 +712,16 @@ it('an executor whose cluster is out of reach is not ready and claims nothing', 
 
 describe('Kubernetes API requests per job', () => {
   /** Requests made for each job (create, log, delete), and those shared by all (list, watch). */
+  /** The executor's CPU time so far (user + system), from its own /metrics. */
+  async function executorCpuMs(): Promise<number> {
+    const text = await (await fetch(`${executor.url}/metrics`)).text();
+    const seconds = /^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/m.exec(text);
+    return Number(seconds![1]) * 1000;
+  }
+
   async function measure(count: number) {
     kube.resetRequests();
+    const cpuBefore = await executorCpuMs();
     const response = await http('POST', `${api.url}/v1/jobs/batch`, {
       jobs: Array.from({ length: count }, (_, i) => ({
         topic: TOPIC,
@@ -740,6 +749,7 @@ describe('Kubernetes API requests per job', () => {
     await waitFor('every Job deleted', () =>
       ids.every((id: string) => !kube.job(`danube-${id}-1`)),
     );
+    const cpuMsPerJob = (await executorCpuMs()) - cpuBefore;
     const requests = kube.requests();
     const perJob = ids.map((id: string) =>
       requests
@@ -762,7 +772,14 @@ describe('Kubernetes API requests per job', () => {
       "SELECT job_id, attempt, executor_id, error_category, message FROM danube.executions WHERE job_id = ANY($1) AND outcome <> 'succeeded'",
       [ids],
     );
-    return { perJob: new Set(perJob), shared: shared.length, peak, failedAttempts };
+    return {
+      perJob,
+      shared: shared.length,
+      peak,
+      failedAttempts,
+      cpuMsPerJob: cpuMsPerJob / count,
+      requests: requests.length / count,
+    };
   }
 
   it('is the same for 1 job and for 200 at once: create, deadline, log, delete; the watch is shared', async () => {
@@ -770,13 +787,23 @@ describe('Kubernetes API requests per job', () => {
     kube.runInstead('danube:0.1.0', COLLECTOR_STAND_IN);
     const one = await measure(1);
     const many = await measure(200);
+    // For the record (not asserted: CPU time depends on the machine).
+    console.log(
+      `Kubernetes runtime, per job: 1 in flight: ${one.requests.toFixed(2)} API requests, ${one.cpuMsPerJob.toFixed(1)} ms executor CPU; ` +
+        `200 in flight: ${many.requests.toFixed(2)} API requests, ${many.cpuMsPerJob.toFixed(1)} ms executor CPU`,
+    );
     kube.runInstead('danube:0.1.0', null);
     expect([...one.failedAttempts, ...many.failedAttempts]).toEqual([]);
     expect(many.peak).toBe(200);
     // Create; the deadline, set once its container starts; its log; delete.
-    const perJob = 'DELETE job, GET log, PATCH job, POST job';
-    expect([...one.perJob]).toEqual([perJob]);
-    expect([...many.perJob]).toEqual([perJob]);
+    const usual = 'DELETE job, GET log, PATCH job, POST job';
+    expect(one.perJob).toEqual([usual]);
+    // On a loaded machine a few jobs take one more: a second PATCH when the Job's startTime
+    // was over a second before its pod's creation, or a second GET when the log was not
+    // ready at the first. Never a list or a poll.
+    for (const requests of many.perJob)
+      expect(requests).toMatch(/^DELETE job, (GET log, ){1,2}(PATCH job, ){1,2}POST job$/);
+    expect(many.perJob.filter((r: string) => r === usual).length).toBeGreaterThan(180);
     // No list or watch per job: whatever the executor re-watched meanwhile is a few requests.
     expect(many.shared).toBeLessThanOrEqual(3);
   }, 180_000);

@@ -96,8 +96,15 @@ describe('the Job manifest of an attempt', () => {
             ],
             securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 },
             hostNetwork: false,
-            volumes: [{ name: 'cache', emptyDir: { sizeLimit: '1Gi' } }],
+            volumes: [
+              { name: 'cache', emptyDir: { sizeLimit: '1Gi' } },
+              { name: 'code', hostPath: { path: '/srv/danube', type: 'Directory' } },
+            ],
             volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
+            collector: {
+              volumeMounts: [{ name: 'code', mountPath: '/app', readOnly: true }],
+              resources: { requests: { cpu: '100m', memory: '128Mi' } },
+            },
           },
         },
       },
@@ -125,11 +132,14 @@ describe('the Job manifest of an attempt', () => {
     expect(spec.serviceAccountName).toBe('reporter');
     expect(spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
     expect(spec.hostNetwork).toBe(false);
-    expect(spec.volumes!.map((v) => v.name)).toEqual(['danube', 'cache']);
+    expect(spec.volumes!.map((v) => v.name)).toEqual(['danube', 'cache', 'code']);
     expect(main(manifest).volumeMounts!.map((v) => v.mountPath)).toEqual(['/danube', '/cache']);
     expect(env(main(manifest)).DANUBE_GRPC_ADDRESS).toBe('10.0.0.7:9000');
     const collector = spec.initContainers!.find((c) => c.name === COLLECTOR_CONTAINER)!;
     expect(env(collector).DANUBE_GRPC_ADDRESS).toBe('10.0.0.7:9000');
+    // The collector's own override: its code from a hostPath, its resources.
+    expect(collector.volumeMounts!.map((v) => v.mountPath)).toEqual(['/danube', '/app']);
+    expect(collector.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' } });
   });
 
   it("pulls with the tenant image rule's secret before the configured ones", () => {

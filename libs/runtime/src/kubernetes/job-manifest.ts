@@ -101,6 +101,17 @@ export function mergeOverride(base: PodOverride, over: PodOverride): PodOverride
     if (base[list] || over[list])
       (merged[list] as unknown[]) = [...(base[list] ?? []), ...(over[list] ?? [])];
   }
+  if (base.collector || over.collector) {
+    const mounts = [
+      ...(base.collector?.volumeMounts ?? []),
+      ...(over.collector?.volumeMounts ?? []),
+    ];
+    const resources = over.collector?.resources ?? base.collector?.resources;
+    merged.collector = {
+      ...(mounts.length > 0 && { volumeMounts: mounts }),
+      ...(resources && { resources }),
+    };
+  }
   return merged;
 }
 
@@ -226,11 +237,11 @@ export function buildJobManifest(input: ManifestInput, options: KubernetesRuntim
       periodSeconds: 1,
       failureThreshold: 120,
     },
-    resources: {
+    resources: pod.collector?.resources ?? {
       requests: { cpu: '50m', memory: '64Mi' },
       limits: { memory: '256Mi' },
     },
-    volumeMounts: [shared],
+    volumeMounts: [shared, ...(pod.collector?.volumeMounts ?? [])],
     terminationMessagePolicy: 'FallbackToLogsOnError',
     ...(pod.imagePullPolicy && { imagePullPolicy: pod.imagePullPolicy }),
   };

@@ -52,6 +52,14 @@ describe('the Kubernetes runtime configuration document', () => {
       /defaults.ttlSecondsAfterFinished must be a whole number/,
     ],
     ['{"topics":{"ml":{"grpcAddress":"http://x"}}}', /topics.ml.grpcAddress must be host:port/],
+    [
+      '{"topics":{"ml":{"pod":{"collector":{"image":"x"}}}}}',
+      /topics.ml.pod.collector.image is not a collector setting/,
+    ],
+    [
+      '{"defaults":{"maxPendingJobs":0}}',
+      /defaults.maxPendingJobs must be a whole number, at least 1/,
+    ],
     ['{"extra":1}', /extra is not a known section/],
     ['{not json', /not valid YAML\/JSON/],
   ])('refuses %s, naming the field', (json, message) => {

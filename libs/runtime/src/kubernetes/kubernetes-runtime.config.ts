@@ -26,6 +26,13 @@ export interface PodOverride {
   /** Extra volumes for the pod, mounted into the job's container with volumeMounts. */
   volumes?: V1Volume[];
   volumeMounts?: V1VolumeMount[];
+  /** The output-collector's container: the fields above do not reach it. */
+  collector?: CollectorOverride;
+}
+
+export interface CollectorOverride {
+  volumeMounts?: V1VolumeMount[];
+  resources?: V1ResourceRequirements;
 }
 
 /** Where and how a group of jobs runs (all jobs, a task class, or a topic). */
@@ -115,6 +122,7 @@ const OVERRIDE_FIELDS = new Set([
   'hostNetwork',
   'volumes',
   'volumeMounts',
+  'collector',
 ]);
 
 export class KubernetesConfigError extends Error {}
@@ -248,6 +256,20 @@ function checkPlacement(
         `${field}.pod.${key}`,
         `cannot be overridden; the pod override takes ${[...OVERRIDE_FIELDS].join(', ')}`,
       );
+  }
+  const collector = (placement.pod as Record<string, unknown>).collector;
+  if (collector !== undefined) {
+    if (!isObject(collector)) fail(`${field}.pod.collector`, 'must be a mapping');
+    for (const key of Object.keys(collector as object)) {
+      if (key !== 'volumeMounts' && key !== 'resources')
+        fail(
+          `${field}.pod.collector.${key}`,
+          'is not a collector setting; use volumeMounts or resources',
+        );
+    }
+    const { resources } = collector as Record<string, unknown>;
+    if (resources !== undefined)
+      checkResources(resources, `${field}.pod.collector.resources`, fail);
   }
 }
 
