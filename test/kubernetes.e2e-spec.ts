@@ -422,6 +422,21 @@ describe('a cluster with room for 5 pods', () => {
     });
     const hugeId = huge.body.id as string;
 
+    // While its pod waits behind the long ones, /why gives the scheduler's message.
+    const waiting = await waitFor("a short job's pod to wait for a node", async () => {
+      const why = (await http('GET', `${api.url}/v1/jobs/${ids[5]}/why`)).body;
+      return why.reasons?.[0]?.code === 'pod_pending' && why;
+    });
+    expect(waiting).toMatchObject({ status: 'running' });
+    expect(waiting.reasons).toEqual([
+      {
+        code: 'pod_pending',
+        message: expect.stringMatching(
+          /^its pod waits for a node: 0\/1 nodes are available: 1 Too many pods\.$/,
+        ),
+      },
+    ]);
+
     let peakPending = 0;
     let peakRunning = 0;
     let sawQueued = false;
@@ -477,6 +492,8 @@ describe('a cluster with room for 5 pods', () => {
       Date.parse(longFirst.startedAt) + 7000,
     );
     expect(short.startedAt).toBe(shortRecord.startedAt);
+    // Once it ran, nothing is said to hold it.
+    expect((await http('GET', `${api.url}/v1/jobs/${ids[5]}/why`)).body.reasons).toEqual([]);
 
     const failed = await jobEnded(api.url, hugeId);
     expect(failed).toMatchObject({ status: 'failed', attempts: 1, error: { category: 'infra' } });

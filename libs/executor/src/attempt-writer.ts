@@ -85,6 +85,19 @@ export class AttemptWriter {
     });
   }
 
+  /**
+   * Says why a running attempt waits to start (null: it no longer waits), for /why. Seldom
+   * (a pod's scheduling changes), so written at once; lost if Postgres is out of reach, as
+   * it is only an explanation.
+   */
+  waiting(id: string, leaseToken: string, reason: string | null): void {
+    AttemptsRepository.on(this.pool)
+      .setWaitingReason(id, leaseToken, reason)
+      .catch((error: unknown) =>
+        this.logger.warn(`could not record why job ${id} waits: ${String(error)}`),
+      );
+  }
+
   /** Lets go of a running attempt that outlives this executor (see HAND_OVER_ATTEMPT). */
   async handOver(id: string, leaseToken: string): Promise<boolean> {
     await this.drain();

@@ -104,6 +104,7 @@ export class JobRunner {
       attempt: this.attempt,
       env: this.extraEnv,
       onLog: (stream, line, writtenAt) => this.log(stream, line, writtenAt),
+      onWaiting: (reason) => this.writer.waiting(job.id, job.leaseToken, reason),
       fenceAt: this.fence,
     };
     const startedAt = new Date();

@@ -194,6 +194,11 @@ export class AttemptsRepository extends Repository {
   }
 
   /** Puts a running attempt back in the queue for adoption; the topic, or null if not held. */
+  /** Why the running attempt waits to start, or null once it no longer does. */
+  async setWaitingReason(id: string, leaseToken: string, reason: string | null): Promise<void> {
+    await this.db.query(sql.SET_WAITING_REASON, [id, leaseToken, reason]);
+  }
+
   async handOver(id: string, leaseToken: string): Promise<string | null> {
     const { rows } = await this.db.query<{ topic: string }>(sql.HAND_OVER_ATTEMPT, [
       id,

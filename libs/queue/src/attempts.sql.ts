@@ -140,6 +140,7 @@ function finishAttempts(locking: BatchLocking): string {
       started_at = coalesce(d.started_at, j.started_at),
       finished_at = CASE WHEN d.next_status = 'queued' THEN NULL ELSE d.finished_at END,
       runtime_ref = NULL,
+      waiting_reason = NULL,
       lease_owner = NULL,
       lease_token = NULL,
       lease_expires_at = NULL
@@ -220,6 +221,7 @@ export const REAP_EXPIRED_LEASES = `
       finished_at = CASE WHEN e.cancel THEN now() END,
       error = CASE WHEN e.cancel THEN jsonb_build_object(
         'category', 'cancelled', 'message', 'cancelled by request', 'exitCode', NULL) ELSE j.error END,
+      waiting_reason = NULL,
       lease_owner = NULL,
       lease_token = NULL,
       lease_expires_at = NULL
@@ -280,6 +282,14 @@ export const TRY_REAPER_LOCK = `SELECT pg_try_advisory_xact_lock(${0x64616e75}) 
  * that the next claimer adopts the running attempt instead of waiting for the lease to
  * expire.
  */
+/**
+ * Why the running attempt's code waits to start (null: it no longer waits), fenced by lease
+ * token like every write of an executor.
+ */
+export const SET_WAITING_REASON = `
+  UPDATE danube.jobs SET waiting_reason = $3
+  WHERE id = $1 AND lease_token = $2 AND status = 'running'`;
+
 export const HAND_OVER_ATTEMPT = `
   UPDATE danube.jobs j SET
     status = 'queued',

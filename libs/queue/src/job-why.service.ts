@@ -13,6 +13,7 @@ export interface WhyReason {
     | 'class_quota_full'
     | 'no_executor'
     | 'executors_full'
+    | 'pod_pending'
     | 'due';
   message: string;
   details?: Record<string, unknown>;
@@ -32,6 +33,7 @@ interface Facts {
   task_class: string;
   run_at: Date;
   attempts: number;
+  waiting_reason: string | null;
   later: boolean;
   max_running: number | null;
   class_cap: number | null;
@@ -52,9 +54,10 @@ export class WhyRepository extends Repository {
 }
 
 /**
- * GET /v1/jobs/:id/why: why a blocked or queued job is not running yet. Every reason that
- * holds is listed (a job can wait for its run_at and for a full quota at once); a job that
- * is running or finished has none.
+ * GET /v1/jobs/:id/why: why a blocked or queued job is not running yet, or why a running
+ * one's code has not started (its pod waits for a node). Every reason that holds is listed
+ * (a job can wait for its run_at and for a full quota at once); a job whose code runs, or
+ * that has ended, has none.
  */
 @Injectable()
 export class JobWhyService {
@@ -64,7 +67,11 @@ export class JobWhyService {
     const facts = await this.why.facts(tenant, id);
     if (!facts) throw new NotFoundError('job', id);
     const reasons =
-      facts.status === 'blocked' || facts.status === 'queued' ? reasonsFor(facts) : [];
+      facts.status === 'blocked' || facts.status === 'queued'
+        ? reasonsFor(facts)
+        : facts.status === 'running' && facts.waiting_reason
+          ? [{ code: 'pod_pending' as const, message: facts.waiting_reason }]
+          : [];
     return { jobId: facts.id, status: facts.status, reasons };
   }
 }

@@ -6,7 +6,7 @@ import { EXECUTOR_IS_ALIVE } from './executors.sql';
  * topic with their free slots (alive: see EXECUTOR_IS_ALIVE).
  */
 export const WHY_FACTS = `
-  SELECT j.id, j.status, j.topic, j.tenant, j.task_class, j.run_at, j.attempts,
+  SELECT j.id, j.status, j.topic, j.tenant, j.task_class, j.run_at, j.attempts, j.waiting_reason,
          j.run_at > now() AS later,
          t.max_running,
          (t.max_running_by_class ->> j.task_class)::integer AS class_cap,

@@ -21,6 +21,11 @@ export interface AttemptContext {
    */
   onLog(stream: LogStream, line: string, writtenAt?: Date): void;
   /**
+   * The attempt's code waits to start, and why in words (a pod the scheduler cannot place
+   * yet), or no longer does (null). For GET /v1/jobs/:id/why.
+   */
+  onWaiting?(reason: string | null): void;
+  /**
    * When the attempt must be dead unless the lease is renewed (performance.now() clock):
    * the executor's lease minus a margin. See RunHandle.fence.
    */

@@ -263,6 +263,7 @@ export class WhyReasonResponse {
       'class_quota_full',
       'no_executor',
       'executors_full',
+      'pod_pending',
       'due',
     ],
   })
@@ -278,6 +279,9 @@ export class WhyResponse {
   jobId!: string;
   @ApiProperty({ enum: JOB_STATUSES })
   status!: string;
-  @ApiProperty({ type: [WhyReasonResponse], description: 'Empty once the job runs or has ended' })
+  @ApiProperty({
+    type: [WhyReasonResponse],
+    description: "Empty once the job's code runs, or it has ended",
+  })
   reasons!: WhyReasonResponse[];
 }

@@ -263,7 +263,7 @@ export function registerJobCommands(program: Command, client: Client): void {
       const job = await api.get<JobView>(`/v1/jobs/${encodeURIComponent(id)}`);
       print(json, job, () => jobDetails(job));
       // --json keeps its shape (the job); scripts ask `danube why` themselves.
-      if (json || !['queued', 'blocked'].includes(job.status)) return;
+      if (json || !['queued', 'blocked', 'running'].includes(job.status)) return;
       const why = await whyItWaits(api, job.id);
       if (why && why.reasons.length > 0) {
         process.stdout.write(

@@ -170,6 +170,8 @@ class KubernetesHandle implements RunHandle {
   /** The pod was found able to fit on some node: it waits for room, logged once. */
   private waitingForRoom = false;
   private judging = false;
+  /** What this attempt last said about why it waits (see AttemptContext.onWaiting). */
+  private waitingSaid: string | null = null;
   private readonly lines: PodLogReader;
   private logState: 'none' | 'connecting' | 'streaming' = 'none';
   private logConnects = 0;
@@ -268,6 +270,7 @@ class KubernetesHandle implements RunHandle {
     this.codeStartSeen = true;
     const startedAt = mainStartedAt(pod, Date.now())!;
     this.markCodeStarted(startedAt);
+    this.sayWaiting(null);
     if (mainIsRunning(pod)) void this.setDeadline(pod, startedAt);
   }
 
@@ -397,6 +400,7 @@ class KubernetesHandle implements RunHandle {
    * again each limit after while it still waits (the nodes may change).
    */
   private watchUnschedulable(unschedulable: { since: number; message: string } | null): void {
+    if (unschedulable) this.sayWaiting(`its pod waits for a node: ${unschedulable.message}`);
     if (!unschedulable || this.unschedulableTimer || this.judging) return;
     const limitMs = this.options.unschedulableTimeoutSeconds * 1000;
     const waited = Date.now() - unschedulable.since;
@@ -405,6 +409,12 @@ class KubernetesHandle implements RunHandle {
       this.unschedulableTimer = null;
       void this.judgeUnschedulable();
     }, due + 10);
+  }
+
+  private sayWaiting(reason: string | null): void {
+    if (reason === this.waitingSaid) return;
+    this.waitingSaid = reason;
+    this.context.onWaiting?.(reason);
   }
 
   private async judgeUnschedulable(): Promise<void> {

@@ -241,9 +241,7 @@ class ProcessHandle implements RunHandle {
     try {
       if (this.stopReason) return stoppedOutcome(this.stopReason, this.context.job.timeoutSeconds);
       const outcome = exitOutcome({ code, signal });
-      return outcome.kind === 'succeeded'
-        ? { ...outcome, ...(await this.readResult()) }
-        : outcome;
+      return outcome.kind === 'succeeded' ? { ...outcome, ...(await this.readResult()) } : outcome;
     } finally {
       if (!this.options.keepWorkDirs)
         await rm(this.workDir, { recursive: true, force: true }).catch(() => undefined);

@@ -888,6 +888,7 @@ export interface components {
         | 'class_quota_full'
         | 'no_executor'
         | 'executors_full'
+        | 'pod_pending'
         | 'due';
       /** @description The reason as a sentence */
       message: string;
@@ -908,7 +909,7 @@ export interface components {
         | 'timed_out'
         | 'cancelled'
         | 'skipped';
-      /** @description Empty once the job runs or has ended */
+      /** @description Empty once the job's code runs, or it has ended */
       reasons: components['schemas']['WhyReasonResponse'][];
     };
     ExecutionResponse: {
