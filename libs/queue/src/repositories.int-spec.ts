@@ -288,6 +288,18 @@ describe('reaper', () => {
   const expireLeases = () =>
     db.pool.query("UPDATE danube.jobs SET lease_expires_at = now() - interval '1 second'");
 
+  /** A session named as executor `executor`'s are, inside an open transaction. */
+  const openSession = async (executor: string) => {
+    const client = new Client({
+      connectionString: db.url,
+      application_name: `danube-executor-${executor}`,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.query('BEGIN');
+    return client;
+  };
+
   it("ends a lease-expired executor's session left idle in a transaction, so that its jobs can be reaped; no other session", async () => {
     await service.enqueueMany([job(), job()]);
     const [stalledJob] = await repo.claim('stalled', ['a'], 1, 1000);
@@ -295,13 +307,7 @@ describe('reaper', () => {
     // Each executor's session holds its job's row in an open transaction and then idles,
     // as a process paused between two statements does.
     const session = async (executor: string, id: string) => {
-      const client = new Client({
-        connectionString: db.url,
-        application_name: `danube-executor-${executor}`,
-      });
-      client.on('error', () => undefined);
-      await client.connect();
-      await client.query('BEGIN');
+      const client = await openSession(executor);
       await client.query('SELECT id FROM danube.jobs WHERE id = $1 FOR UPDATE', [id]);
       return client;
     };
@@ -340,13 +346,7 @@ describe('reaper', () => {
     await register('paused');
     await register('busy');
     const holdReaperLock = async (executor: string) => {
-      const client = new Client({
-        connectionString: db.url,
-        application_name: `danube-executor-${executor}`,
-      });
-      client.on('error', () => undefined);
-      await client.connect();
-      await client.query('BEGIN');
+      const client = await openSession(executor);
       expect(await AttemptsRepository.on(client).tryReaperLock()).toBe(true);
       return client;
     };
