@@ -378,7 +378,8 @@ describe('a cluster with room for 5 pods', () => {
     });
     small.runInstead('danube:0.1.0', COLLECTOR_STAND_IN);
     smallExecutor = await startExecutor(db.url, 'kube-small', {
-      ...executorEnv({ EXECUTOR_TOPICS: TOPIC_SMALL }),
+      // Heartbeats often, so that /why sees its pods waiting soon.
+      ...executorEnv({ EXECUTOR_TOPICS: TOPIC_SMALL, EXECUTOR_HEARTBEAT_MS: '300' }),
       KUBECONFIG: small.kubeconfigPath,
       K8S_RUNTIME_CONFIG_JSON: JSON.stringify({
         defaults: {
@@ -400,19 +401,35 @@ describe('a cluster with room for 5 pods', () => {
   it('runs 50 jobs: they wait for room without losing an attempt or run time, at most 3 Pending at once; a job no node can take fails', async () => {
     // Five long jobs fill the node first, so the next ones wait Pending longer than their
     // own timeout (4 s) and than the unschedulable limit (1 s).
-    const jobs = [
-      ...Array.from({ length: 5 }, (_, i) => ({
+    const submit = async (jobs: object[]) => {
+      const response = await http('POST', `${api.url}/v1/jobs/batch`, {
+        jobs: jobs.map((job) => ({ ...job, topic: TOPIC_SMALL, maxAttempts: 1 })),
+      });
+      expect(response.status).toBe(201);
+      return response.body.jobs.map((j: any) => j.id as string);
+    };
+    const longs = await submit(
+      Array.from({ length: 5 }, (_, i) => ({
         command: `echo long ${i}; sleep 8`,
         timeoutSeconds: 30,
       })),
-      ...Array.from({ length: 45 }, (_, i) => ({
+    );
+    await waitFor(
+      'the node to be full',
+      () =>
+        small
+          .pods()
+          .filter((p) =>
+            p.status.containerStatuses?.some((c: any) => c.name === 'main' && c.state?.running),
+          ).length === 5,
+    );
+    const shorts = await submit(
+      Array.from({ length: 45 }, (_, i) => ({
         command: `echo short ${i}; sleep 1`,
         timeoutSeconds: 4,
       })),
-    ].map((job) => ({ ...job, topic: TOPIC_SMALL, maxAttempts: 1 }));
-    const response = await http('POST', `${api.url}/v1/jobs/batch`, { jobs });
-    expect(response.status).toBe(201);
-    const ids: string[] = response.body.jobs.map((j: any) => j.id);
+    );
+    const ids: string[] = [...longs, ...shorts];
     // More CPU than the node has: it can never run, and must not wait forever either.
     const huge = await http('POST', `${api.url}/v1/jobs`, {
       topic: TOPIC_SMALL,
@@ -428,6 +445,14 @@ describe('a cluster with room for 5 pods', () => {
       return why.reasons?.[0]?.code === 'pod_pending' && why;
     });
     expect(waiting).toMatchObject({ status: 'running' });
+    // A job kept queued meanwhile: the executor is at its bound of pods waiting for room.
+    const held = await waitFor('a queued job to be held by the bound', async () => {
+      const why = (await http('GET', `${api.url}/v1/jobs/${ids[49]}/why`)).body;
+      return why.status === 'queued' && why.reasons?.[0]?.code === 'executors_full' && why;
+    });
+    expect(held.reasons[0].message).toBe(
+      `all 1 live executors serving topic ${TOPIC_SMALL} are busy; 1 of them already have as many pods waiting for room on the cluster as they may (maxPendingJobs): it starts once the cluster makes room`,
+    );
     expect(waiting.reasons).toEqual([
       {
         code: 'pod_pending',

@@ -86,6 +86,7 @@ export class ExecutorService {
       deps.attempts,
       deps.executors,
       this.metrics,
+      () => this.waiting.size,
     );
     this.claims = new ClaimLoop(
       {
@@ -128,6 +129,7 @@ export class ExecutorService {
       runtime: runtime.name,
       capacity: options.concurrency,
       leaseMs: options.leaseMs,
+      maxWaiting: runtime.maxWaitingAttempts ?? null,
     });
     await this.listener.start();
     this.every('heartbeat', options.heartbeatMs, () => this.leases.heartbeat());

@@ -15,6 +15,8 @@ export class LeaseKeeper {
     private readonly attempts: AttemptsRepository,
     private readonly executors: ExecutorsRepository,
     private readonly metrics: ExecutorMetrics,
+    /** Of the running attempts, those whose code has not started yet. */
+    private readonly waitingCount: () => number = () => 0,
   ) {}
 
   /** One heartbeat: renew the leases, then the executor's own row in the registry. */
@@ -37,7 +39,7 @@ export class LeaseKeeper {
       if (renewal.renewed) runner.leaseRenewed(sentAt);
       if (renewal.cancelRequested) runner.stop('cancelled');
     }
-    await this.executors.heartbeat(this.executorId, this.running.size);
+    await this.executors.heartbeat(this.executorId, this.running.size, this.waitingCount());
   }
 
   /**

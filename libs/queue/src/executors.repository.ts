@@ -12,6 +12,8 @@ export interface ExecutorRegistration {
   capacity: number;
   /** Its lease duration: missing heartbeats for that long, it counts as lost. */
   leaseMs: number;
+  /** How many attempts may wait for their code to start at once (none: no bound). */
+  maxWaiting?: number | null;
 }
 
 export interface ExecutorRecord extends Omit<ExecutorRegistration, 'leaseMs'> {
@@ -35,11 +37,13 @@ export class ExecutorsRepository extends Repository {
       e.runtime,
       e.capacity,
       e.leaseMs,
+      e.maxWaiting ?? null,
     ]);
   }
 
-  async heartbeat(id: string, running: number): Promise<void> {
-    await this.db.query(sql.HEARTBEAT_EXECUTOR, [id, running]);
+  /** `waiting`: of the running attempts, those whose code has not started yet. */
+  async heartbeat(id: string, running: number, waiting = 0): Promise<void> {
+    await this.db.query(sql.HEARTBEAT_EXECUTOR, [id, running, waiting]);
   }
 
   async stop(id: string): Promise<void> {

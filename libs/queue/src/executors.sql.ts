@@ -11,19 +11,19 @@
 export const EXECUTOR_IS_ALIVE = `(e.stopped_at IS NULL AND e.heartbeat_at >= now() - e.lease_ms * interval '1 millisecond')`;
 
 export const REGISTER_EXECUTOR = `
-  INSERT INTO danube.executors (id, topics, host, pid, version, runtime, capacity, lease_ms)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  INSERT INTO danube.executors (id, topics, host, pid, version, runtime, capacity, lease_ms, max_waiting)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
   ON CONFLICT (id) DO UPDATE SET
     topics = EXCLUDED.topics, host = EXCLUDED.host, pid = EXCLUDED.pid,
     version = EXCLUDED.version, runtime = EXCLUDED.runtime, capacity = EXCLUDED.capacity,
-    lease_ms = EXCLUDED.lease_ms,
-    running = 0, started_at = now(), heartbeat_at = now(), stopped_at = NULL`;
+    lease_ms = EXCLUDED.lease_ms, max_waiting = EXCLUDED.max_waiting,
+    running = 0, waiting = 0, started_at = now(), heartbeat_at = now(), stopped_at = NULL`;
 
 export const HEARTBEAT_EXECUTOR = `
-  UPDATE danube.executors SET heartbeat_at = now(), running = $2 WHERE id = $1`;
+  UPDATE danube.executors SET heartbeat_at = now(), running = $2, waiting = $3 WHERE id = $1`;
 
 export const STOP_EXECUTOR = `
-  UPDATE danube.executors SET stopped_at = now(), running = 0 WHERE id = $1`;
+  UPDATE danube.executors SET stopped_at = now(), running = 0, waiting = 0 WHERE id = $1`;
 
 /** Every executor with its liveness: alive, stopped once it said so, or lost. */
 export const LIST_EXECUTORS = `

@@ -42,6 +42,8 @@ interface Facts {
   parents: { id: string; name: string; status: JobStatus }[];
   executors: number;
   free_slots: number;
+  /** Of those executors, the ones with as many pods waiting for a node as they may have. */
+  waiting_full: number;
 }
 
 /** The statement of why.sql.ts. */
@@ -126,8 +128,11 @@ function reasonsFor(f: Facts): WhyReason[] {
   } else if (f.free_slots === 0) {
     reasons.push({
       code: 'executors_full',
-      message: `all ${f.executors} live executors serving topic ${f.topic} are busy (no free slot); it starts when one frees up`,
-      details: { topic: f.topic, executors: f.executors },
+      message:
+        f.waiting_full > 0
+          ? `all ${f.executors} live executors serving topic ${f.topic} are busy; ${f.waiting_full} of them already have as many pods waiting for room on the cluster as they may (maxPendingJobs): it starts once the cluster makes room`
+          : `all ${f.executors} live executors serving topic ${f.topic} are busy (no free slot); it starts when one frees up`,
+      details: { topic: f.topic, executors: f.executors, waitingForRoom: f.waiting_full },
     });
   }
   if (reasons.length === 0) {

@@ -19,12 +19,16 @@ export const WHY_FACTS = `
                    'id', p.id::text, 'name', p.node_name, 'status', p.status) ORDER BY p.id), '[]')
           FROM danube.workflow_edges e JOIN danube.jobs p ON p.id = e.parent_id
           WHERE e.child_id = j.id) AS parents,
-         x.executors, x.free_slots
+         x.executors, x.free_slots, x.waiting_full
   FROM danube.jobs j
   LEFT JOIN danube.tenants t ON t.name = j.tenant
   CROSS JOIN LATERAL (
+    -- An executor with as many attempts waiting to start as it may (maxPendingJobs) claims
+    -- nothing, however many slots it has.
     SELECT count(*)::integer AS executors,
-           coalesce(sum(greatest(e.capacity - e.running, 0)), 0)::integer AS free_slots
+           coalesce(sum(greatest(least(e.capacity - e.running,
+                                       coalesce(e.max_waiting - e.waiting, e.capacity)), 0)), 0)::integer AS free_slots,
+           count(*) FILTER (WHERE e.waiting >= e.max_waiting)::integer AS waiting_full
     FROM danube.executors e
     WHERE ${EXECUTOR_IS_ALIVE} AND (j.topic = ANY(e.topics) OR 'ALL' = ANY(e.topics))
   ) x
