@@ -173,9 +173,9 @@ it("a result file that is not JSON: succeeded without a result, the collector's 
 });
 
 it('stores the log in the order written, though the container log has a stderr line after later stdout lines; one combined stream', async () => {
-  // containerd reads stdout and stderr apart: here each stderr line reaches the log 40 ms
-  // late, behind the stdout lines written meanwhile, with its own (earlier) timestamp.
-  const late = await startFakeKubernetes({ hostPaths: { '/app': ROOT }, stderrLateMs: 40 });
+  // containerd reads stdout and stderr apart: here each stderr line reaches the log behind
+  // the next stdout line, with its own (earlier) timestamp.
+  const late = await startFakeKubernetes({ hostPaths: { '/app': ROOT }, stderrLate: true });
   late.runInstead('danube:0.1.0', COLLECTOR_STAND_IN);
   const lateExecutor = await startExecutor(db.url, 'kube-late', {
     ...executorEnv({ EXECUTOR_TOPICS: 'k8s-late' }),

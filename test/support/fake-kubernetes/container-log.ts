@@ -25,8 +25,8 @@ type Listener = (entry: LogEntry | null) => void;
  */
 export class ContainerLog {
   readonly entries: LogEntry[] = [];
-  /** stderr lines timestamped but not yet in the log (see stderrLateMs). */
-  private readonly late = new Map<LogEntry, NodeJS.Timeout>();
+  /** stderr lines timestamped but not yet in the log (see stderrLate). */
+  private late: LogEntry[] = [];
   private readonly partial: Record<Stream, string> = { stdout: '', stderr: '' };
   private readonly decoders: Record<Stream, StringDecoder> = {
     stdout: new StringDecoder('utf8'),
@@ -36,11 +36,11 @@ export class ContainerLog {
   private done = false;
 
   /**
-   * `stderrLateMs`: each stderr line is timestamped when read but written to the log that
-   * much later, after stdout lines read meanwhile, as containerd's separate readers of the
-   * two pipes can do. 0: in the order read.
+   * `stderrLate`: each stderr line is timestamped when read but written to the log only
+   * after the next stdout line, as containerd's separate readers of the two pipes can do.
+   * false: in the order read.
    */
-  constructor(private readonly stderrLateMs = 0) {}
+  constructor(private readonly stderrLate = false) {}
 
   get ended(): boolean {
     return this.done;
@@ -58,11 +58,7 @@ export class ContainerLog {
   /** The container has ended: flushes unfinished lines and ends every follower. */
   end(): void {
     if (this.done) return;
-    for (const [entry, timer] of this.late) {
-      clearTimeout(timer);
-      this.write(entry);
-    }
-    this.late.clear();
+    this.writeLate();
     for (const stream of ['stdout', 'stderr'] as const) {
       const rest = this.partial[stream] + this.decoders[stream].end();
       this.partial[stream] = '';
@@ -99,17 +95,18 @@ export class ContainerLog {
 
   private add(text: string, stream: Stream): void {
     const entry = { time: preciseNow(), text };
-    if (stream === 'stderr' && this.stderrLateMs > 0) {
-      this.late.set(
-        entry,
-        setTimeout(() => {
-          this.late.delete(entry);
-          this.write(entry);
-        }, this.stderrLateMs),
-      );
+    if (stream === 'stderr' && this.stderrLate) {
+      this.late.push(entry);
       return;
     }
     this.write(entry);
+    this.writeLate();
+  }
+
+  private writeLate(): void {
+    const late = this.late;
+    this.late = [];
+    for (const entry of late) this.write(entry);
   }
 
   private write(entry: LogEntry): void {

@@ -13,8 +13,8 @@ export interface ContainerLaunch {
   fallbackToLogsOnError: boolean;
   /** The host file behind the container's terminationMessagePath. */
   terminationMessageFile?: string;
-  /** See ContainerLog's stderrLateMs. */
-  stderrLateMs?: number;
+  /** See ContainerLog's stderrLate. */
+  stderrLate?: boolean;
 }
 
 /** A container's `state.terminated`. */
@@ -53,7 +53,7 @@ export class ContainerProcess {
   private oomKilled = false;
 
   constructor(launch: ContainerLaunch) {
-    this.log = new ContainerLog(launch.stderrLateMs);
+    this.log = new ContainerLog(launch.stderrLate);
     this.child = spawn(launch.argv[0], launch.argv.slice(1), {
       cwd: launch.cwd,
       env: launch.env,

@@ -19,10 +19,10 @@ export interface FakeKubernetesOptions {
   /** The one node's allocatable resources and labels (default: DEFAULT_ALLOCATABLE, no GPU). */
   node?: NodeOptions;
   /**
-   * Each stderr line reaches the container log this many ms after it was timestamped, after
-   * stdout lines read meanwhile, as containerd may write them (default 0: in order).
+   * Each stderr line reaches the container log after the next stdout line, keeping its
+   * earlier timestamp, as containerd may write them (default false: in order).
    */
-  stderrLateMs?: number;
+  stderrLate?: boolean;
   /** How a failed Job's conditions are written (default: 'target-first', as 1.31+). */
   jobFailureConditions?: JobFailureConditions;
 }
@@ -83,7 +83,7 @@ export async function startFakeKubernetes(
       imagePullFails: options.imagePullFails ?? ((image) => image.startsWith('missing.invalid/')),
       node,
       commandFor: (image) => standIns.get(image),
-      stderrLateMs: options.stderrLateMs ?? 0,
+      stderrLate: options.stderrLate ?? false,
     },
     {
       podChanged: (pod) => jobs.podChanged(pod),

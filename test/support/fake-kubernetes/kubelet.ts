@@ -25,8 +25,8 @@ export interface KubeletOptions {
   node: FakeNode;
   /** A command to run instead of a container's own, by image (see runInstead). */
   commandFor: (image: string) => string[] | undefined;
-  /** See ContainerLog's stderrLateMs. */
-  stderrLateMs: number;
+  /** See ContainerLog's stderrLate. */
+  stderrLate: boolean;
 }
 
 /** How long the scheduler takes to place a new pod. */
@@ -179,7 +179,7 @@ export class Kubelet {
       hostPaths: this.options.hostPaths,
       imagePullFails: this.options.imagePullFails,
       commandFor: this.options.commandFor,
-      stderrLateMs: this.options.stderrLateMs,
+      stderrLate: this.options.stderrLate,
       timers: this.timers,
       changed: () => this.changed(pod),
     });

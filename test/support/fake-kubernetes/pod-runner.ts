@@ -29,8 +29,8 @@ export interface PodRunnerOptions {
   imagePullFails: (image: string) => boolean;
   /** A command to run instead of a container's own, by image (see runInstead). */
   commandFor: (image: string) => string[] | undefined;
-  /** See ContainerLog's stderrLateMs. */
-  stderrLateMs: number;
+  /** See ContainerLog's stderrLate. */
+  stderrLate: boolean;
   timers: Timers;
   /** A container changed state: the pod's status should be written again. */
   changed: () => void;
@@ -334,7 +334,7 @@ export class PodRunner {
       cwd,
       fallbackToLogsOnError: spec.terminationMessagePolicy === 'FallbackToLogsOnError',
       terminationMessageFile: terminationFile,
-      stderrLateMs: this.options.stderrLateMs,
+      stderrLate: this.options.stderrLate,
     };
   }
 
