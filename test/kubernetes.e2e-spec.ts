@@ -374,7 +374,7 @@ describe('a cluster with room for 5 pods', () => {
   beforeAll(async () => {
     small = await startFakeKubernetes({
       hostPaths: { '/app': ROOT },
-      node: { allocatable: { pods: '5' } },
+      node: { allocatable: { cpu: '8', pods: '5' } },
     });
     small.runInstead('danube:0.1.0', COLLECTOR_STAND_IN);
     smallExecutor = await startExecutor(db.url, 'kube-small', {
@@ -523,7 +523,7 @@ describe('a cluster with room for 5 pods', () => {
     const failed = await jobEnded(api.url, hugeId);
     expect(failed).toMatchObject({ status: 'failed', attempts: 1, error: { category: 'infra' } });
     expect(failed.error.message).toMatch(
-      /^no node of the cluster can ever take the pod: no node offers what it asks for: cpu 100\.05/,
+      /^no node of the cluster can ever take the pod: no node offers what it asks for: cpu 100\.05 \(the most any node offers: 8\)/,
     );
     // The scheduler's own words (with "1 Too many pods" too while the node is full).
     expect(failed.error.message).toMatch(

@@ -457,7 +457,7 @@ it('lists its one node with what it offers', async () => {
     items: [
       {
         metadata: { name: 'fake-node' },
-        status: { allocatable: { cpu: '64', memory: '256Gi', pods: '1000' } },
+        status: { allocatable: { cpu: '1000', memory: '4Ti', pods: '1000' } },
       },
     ],
   });

@@ -2,10 +2,13 @@ import { timestamp } from './kube-time';
 
 export const NODE_NAME = 'fake-node';
 
-/** What the one node offers when a test says nothing: much, and no GPU. */
+/**
+ * What the one node offers when a test says nothing: enough for hundreds of cpu_long pods
+ * at once, and no GPU.
+ */
 export const DEFAULT_ALLOCATABLE: Readonly<Record<string, string>> = {
-  cpu: '64',
-  memory: '256Gi',
+  cpu: '1000',
+  memory: '4Ti',
   pods: '1000',
   'ephemeral-storage': '100Gi',
 };
