@@ -174,7 +174,8 @@ it("a result file that is not JSON: succeeded without a result, the collector's 
 
 it('stores the log in the order written, though the container log has a stderr line after later stdout lines; one combined stream', async () => {
   // containerd reads stdout and stderr apart: here each stderr line reaches the log behind
-  // the next stdout line, with its own (earlier) timestamp.
+  // the next stdout line, with its own (earlier) timestamp. The pauses keep the order in
+  // which the two pipes are read (which the timestamps record) that of the printing.
   const late = await startFakeKubernetes({ hostPaths: { '/app': ROOT }, stderrLate: true });
   late.runInstead('danube:0.1.0', COLLECTOR_STAND_IN);
   const lateExecutor = await startExecutor(db.url, 'kube-late', {
@@ -185,7 +186,7 @@ it('stores the log in the order written, though the container log has a stderr l
     const response = await http('POST', `${api.url}/v1/jobs`, {
       topic: 'k8s-late',
       command:
-        'echo out 1; echo err 1 >&2; sleep 0.01; echo out 2; echo out 3; sleep 0.3; echo out 4',
+        'echo out 1; echo err 1 >&2; sleep 0.5; echo out 2; echo out 3; sleep 0.5; echo out 4',
     });
     const id = response.body.id as string;
     // The container log itself has them out of order (fake-kubernetes.spec shows it).

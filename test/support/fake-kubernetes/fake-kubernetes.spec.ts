@@ -421,7 +421,7 @@ it('can write a stderr line to the container log after the next stdout line, kee
   const late = await startFakeKubernetes({ stderrLate: true });
   try {
     const manifest = jobManifest('late', {
-      main: 'echo out 1; echo err 1 >&2; sleep 0.01; echo out 2; echo out 3; sleep 0.3; echo out 4',
+      main: 'echo out 1; echo err 1 >&2; sleep 0.5; echo out 2; echo out 3; sleep 0.5; echo out 4',
     });
     expect((await call('POST', JOBS, manifest, late.url)).status).toBe(201);
     const pod = await waitFor('the pod to succeed', () => {
