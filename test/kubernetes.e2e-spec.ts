@@ -401,7 +401,7 @@ describe('a cluster with room for 5 pods', () => {
 
   it('runs 50 jobs: they wait for room without losing an attempt or run time, at most 3 Pending at once; a job no node can take fails', async () => {
     // Five long jobs fill the node first, so the next ones wait Pending longer than their
-    // own timeout (4 s) and than the unschedulable limit (1 s).
+    // own timeout (8 s) and than the unschedulable limit (1 s).
     const submit = async (jobs: object[]) => {
       const response = await http('POST', `${api.url}/v1/jobs/batch`, {
         jobs: jobs.map((job) => ({ ...job, topic: TOPIC_SMALL, maxAttempts: 1 })),
@@ -411,7 +411,7 @@ describe('a cluster with room for 5 pods', () => {
     };
     const longs = await submit(
       Array.from({ length: 5 }, (_, i) => ({
-        command: `echo long ${i}; sleep 8`,
+        command: `echo long ${i}; sleep 15`,
         timeoutSeconds: 30,
       })),
     );
@@ -427,7 +427,7 @@ describe('a cluster with room for 5 pods', () => {
     const shorts = await submit(
       Array.from({ length: 45 }, (_, i) => ({
         command: `echo short ${i}; sleep 1`,
-        timeoutSeconds: 4,
+        timeoutSeconds: 8,
       })),
     );
     const ids: string[] = [...longs, ...shorts];
@@ -508,14 +508,14 @@ describe('a cluster with room for 5 pods', () => {
     expect(peakRunning).toBeLessThanOrEqual(5);
     // The rest waited in the queue, where other executors and /why can see them.
     expect(sawQueued).toBe(true);
-    // A short job that waited behind the long ones, longer than its 4 s timeout, and still
+    // A short job that waited behind the long ones, longer than its 8 s timeout, and still
     // succeeded: its record starts when its container did, after a long one had ended.
     const short = (await http('GET', `${api.url}/v1/jobs/${ids[5]}`)).body;
     const [longFirst] = (await executions(ids[0]!)) as any[];
     const [shortRecord] = (await executions(ids[5]!)) as any[];
-    expect(Date.parse(shortRecord.startedAt) - Date.parse(short.createdAt)).toBeGreaterThan(4000);
+    expect(Date.parse(shortRecord.startedAt) - Date.parse(short.createdAt)).toBeGreaterThan(8000);
     expect(Date.parse(shortRecord.startedAt)).toBeGreaterThan(
-      Date.parse(longFirst.startedAt) + 7000,
+      Date.parse(longFirst.startedAt) + 14000,
     );
     expect(short.startedAt).toBe(shortRecord.startedAt);
     // Once it ran, nothing is said to hold it.
