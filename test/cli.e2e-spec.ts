@@ -363,7 +363,7 @@ it('secrets set (argument, file or stdin), list and delete; artifacts list and g
     '--json',
     '--',
     process.execPath,
-    join(__dirname, '..', 'dist', 'examples', 'sdk-job.js'),
+    join(__dirname, '..', 'dist', 'examples', 'typescript', 'sdk-job.js'),
   ]);
   expect(job.code).toBe(0);
   const done = JSON.parse(job.stdout);

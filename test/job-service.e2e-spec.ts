@@ -12,7 +12,7 @@ import { jobServiceClient } from './support/job-service-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { waitFor } from './support/wait-for';
 
-const EXAMPLE = join(__dirname, '..', 'dist', 'examples', 'sdk-job.js');
+const EXAMPLE = join(__dirname, '..', 'dist', 'examples', 'typescript', 'sdk-job.js');
 const SECRET = `sekrit-${randomBytes(12).toString('hex')}`;
 const MiB = 1024 * 1024;
 
@@ -237,14 +237,23 @@ describe('every JobService handler refuses bad callers with the right status', (
       { header: { jobId, path: 'x.txt', size: 1 } },
       { chunk: Buffer.from('x') },
     ],
+    downloadArtifact: (jobId: string) => ({ jobId, path: 'x.txt' }),
   };
   type Handler = keyof typeof requests;
   const call = (handler: Handler, jobId: string, token?: string) =>
     handler === 'uploadArtifact'
       ? grpc.upload(requests.uploadArtifact(jobId), token)
-      : grpc.unary(handler, requests[handler](jobId), token);
+      : handler === 'downloadArtifact'
+        ? grpc.download(requests.downloadArtifact(jobId), token)
+        : grpc.unary(handler, requests[handler](jobId), token);
 
-  const handlers: Handler[] = ['runStep', 'getSecret', 'reportStatus', 'uploadArtifact'];
+  const handlers: Handler[] = [
+    'runStep',
+    'getSecret',
+    'reportStatus',
+    'uploadArtifact',
+    'downloadArtifact',
+  ];
 
   it.each(handlers)('%s', async (handler) => {
     const finished = sdkJob.id as string;
@@ -380,8 +389,60 @@ describe('every JobService handler refuses bad callers with the right status', (
     expect(body).toMatchObject({ progress: 10, statusMessage: 'warming up', result: { rows: 3 } });
   });
 
+  it("DownloadArtifact streams the job's own artifact back, and refuses others, naming why", async () => {
+    const content = randomBytes(3 * MiB + 17);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const uploaded = await grpc.upload(
+      [
+        { header: { jobId: running, path: 'data/mine.bin', size: content.length, sha256 } },
+        ...Array.from({ length: 4 }, (_, i) => ({
+          chunk: content.subarray(i * MiB, (i + 1) * MiB),
+        })),
+      ],
+      runningToken,
+    );
+    expect(uploaded).toMatchObject({ ok: true });
+    const own = await grpc.download({ jobId: running, path: 'data/mine.bin' }, runningToken);
+    expect(own).toMatchObject({
+      ok: true,
+      header: {
+        jobId: running,
+        attempt: 1,
+        path: 'data/mine.bin',
+        size: String(content.length),
+        sha256,
+      },
+    });
+    expect(own.bytes!.equals(content)).toBe(true);
+
+    const finished = sdkJob.id as string;
+    const cases: [object, status, RegExp][] = [
+      [
+        { jobId: running, fromJobId: finished, path: 'random.bin' },
+        status.PERMISSION_DENIED,
+        new RegExp(`job ${running} cannot read job ${finished}'s artifacts: a job reads its own`),
+      ],
+      [{ jobId: running, path: 'nope.txt' }, status.NOT_FOUND, /has no artifact "nope.txt"/],
+      [
+        { jobId: running, fromJobId: 'abc', path: 'x' },
+        status.INVALID_ARGUMENT,
+        /^from_job_id "abc" is not a job id/,
+      ],
+      [{ jobId: running, path: '../x' }, status.INVALID_ARGUMENT, /climbs out with "\.\."/],
+      [{ jobId: running, path: '' }, status.INVALID_ARGUMENT, /^path "" is empty/],
+    ];
+    for (const [request, code, message] of cases) {
+      const result = await grpc.download(request, runningToken);
+      expect({ request, ok: result.ok, code: result.code }).toEqual({ request, ok: false, code });
+      expect(result.message).toMatch(message);
+    }
+  });
+
   it('an upload over the limit or naming ../ is refused and leaves no file behind', async () => {
     const before = storedFiles();
+    const listed = async () =>
+      (await http('GET', `${api.url}/v1/jobs/${running}/artifacts`)).body.items;
+    const listedBefore = await listed();
     const cases: [object[], status, RegExp][] = [
       [
         [
@@ -432,7 +493,7 @@ describe('every JobService handler refuses bad callers with the right status', (
     }
     expect(storedFiles()).toEqual(before);
     expect(storedFiles().some((f) => f.includes('.partial'))).toBe(false);
-    expect((await http('GET', `${api.url}/v1/jobs/${running}/artifacts`)).body.items).toEqual([]);
+    expect(await listed()).toEqual(listedBefore);
   });
 });
 

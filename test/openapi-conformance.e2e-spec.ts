@@ -13,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
  * the schema given for it. A route missing from the calls below fails the last test, so a
  * new route cannot go unchecked, and the document cannot drift from what the API does.
  */
-const SDK_JOB = join(__dirname, '..', 'dist', 'examples', 'sdk-job.js');
+const SDK_JOB = join(__dirname, '..', 'dist', 'examples', 'typescript', 'sdk-job.js');
 
 let db: TestDatabase;
 let api: TestApi;

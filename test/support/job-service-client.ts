@@ -53,6 +53,25 @@ export function jobServiceClient(address: string) {
         call.end();
       });
     },
+    /** Reads a DownloadArtifact stream whole: its header and the bytes of its chunks. */
+    download(
+      request: object,
+      token?: string,
+    ): Promise<CallResult & { header?: any; bytes?: Buffer }> {
+      return new Promise((resolve) => {
+        const call = client.downloadArtifact(request, metadataFor(token));
+        let header: unknown;
+        const chunks: Buffer[] = [];
+        call.on('data', (message: { header?: unknown; chunk?: Buffer }) => {
+          if (message.header) header = message.header;
+          if (message.chunk) chunks.push(message.chunk);
+        });
+        call.on('error', (error: grpc.ServiceError) =>
+          resolve({ ok: false, code: error.code, message: error.details }),
+        );
+        call.on('end', () => resolve({ ok: true, header, bytes: Buffer.concat(chunks) }));
+      });
+    },
     health(service = ''): Promise<string> {
       const { HealthClient } = healthProto();
       const health = new HealthClient(address, grpc.credentials.createInsecure());

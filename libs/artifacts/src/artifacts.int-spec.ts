@@ -175,3 +175,64 @@ it('says which artifact does not exist', async () => {
     message: 'artifact 999999 does not exist',
   });
 });
+
+describe('what a running job may read through the JobService', () => {
+  // Job 20 is the caller: 21 is its workflow parent, 22 a step it ran, 23 the job that ran
+  // it as a step; 24 is unrelated, 25 is another tenant's.
+  beforeAll(async () => {
+    await db.pool.query(`
+      INSERT INTO danube.jobs (id, tenant, topic, task_class, max_attempts, timeout_seconds, spec, parent_job_id)
+      OVERRIDING SYSTEM VALUE
+      VALUES (23, 'default', 't', 'cpu_short', 1, 60, '{}', NULL),
+             (20, 'default', 't', 'cpu_short', 1, 60, '{}', 23),
+             (21, 'default', 't', 'cpu_short', 1, 60, '{}', NULL),
+             (22, 'default', 't', 'cpu_short', 1, 60, '{}', 20),
+             (24, 'default', 't', 'cpu_short', 1, 60, '{}', NULL),
+             (25, 'default', 't', 'cpu_short', 1, 60, '{}', NULL);
+      INSERT INTO danube.tenants (name) VALUES ('other') ON CONFLICT DO NOTHING;
+      UPDATE danube.jobs SET tenant = 'other' WHERE id = 25;
+      INSERT INTO danube.workflow_edges (workflow_id, parent_id, child_id) VALUES (1, 21, 20);`);
+    for (const jobId of ['20', '21', '22', '23', '24', '25']) {
+      await artifacts.upload(
+        header({ jobId, path: 'out.txt', size: 2 }),
+        chunks(Buffer.from(jobId)),
+      );
+    }
+  });
+
+  it.each([
+    ['its own', '20'],
+    ['its workflow parent', '21'],
+    ['a step it ran', '22'],
+    ['the job that ran it as a step', '23'],
+  ])('%s', async (_, owner) => {
+    const { artifact, content } = await artifacts.openForJob('20', owner, 'out.txt');
+    expect(artifact).toMatchObject({ jobId: owner, path: 'out.txt' });
+    expect((await buffer(content)).toString()).toBe(owner);
+  });
+
+  it("not an unrelated job's, and another tenant's is not found", async () => {
+    await expect(artifacts.openForJob('20', '24', 'out.txt')).rejects.toMatchObject({
+      code: 'permission_denied',
+      message: expect.stringMatching(/^job 20 cannot read job 24's artifacts/),
+    });
+    // The workflow edge runs one way: a parent does not read its child's artifacts.
+    await expect(artifacts.openForJob('21', '20', 'out.txt')).rejects.toMatchObject({
+      code: 'permission_denied',
+    });
+    await expect(artifacts.openForJob('20', '25', 'out.txt')).rejects.toMatchObject({
+      code: 'not_found',
+      message: 'job 25 has no artifact "out.txt"',
+    });
+  });
+
+  it('the latest attempt that uploaded the path', async () => {
+    await artifacts.upload(
+      header({ jobId: '21', attempt: 2, path: 'out.txt', size: 2 }),
+      chunks(Buffer.from('v2')),
+    );
+    const { artifact, content } = await artifacts.openForJob('20', '21', 'out.txt');
+    expect(artifact.attempt).toBe(2);
+    expect((await buffer(content)).toString()).toBe('v2');
+  });
+});

@@ -66,6 +66,22 @@ export class ArtifactsRepository extends Repository {
     const row = rows[0];
     return row ? { artifact: toArtifact(row), storageKey: row.storage_key } : null;
   }
+
+  /** The latest copy of `path` uploaded by job `ownerId`, as job `callerId` asks for it. */
+  async findForJob(
+    callerId: string,
+    ownerId: string,
+    path: string,
+  ): Promise<{ artifact: Artifact; storageKey: string; readable: boolean } | null> {
+    const { rows } = await this.db.query<ArtifactRow & { readable: boolean }>(
+      sql.SELECT_ARTIFACT_FOR_JOB,
+      [callerId, ownerId, path],
+    );
+    const row = rows[0];
+    return row
+      ? { artifact: toArtifact(row), storageKey: row.storage_key, readable: row.readable }
+      : null;
+  }
 }
 
 function toArtifact(row: ArtifactRow): Artifact {

@@ -128,4 +128,29 @@ export class ArtifactsService {
     if (!found) throw new NotFoundError('artifact', id);
     return { artifact: found.artifact, content: this.store.read(found.storageKey) };
   }
+
+  /**
+   * An artifact as running job `callerId` reads it through the JobService: the latest
+   * copy of `path` uploaded by job `ownerId`, which must be the caller itself, one of its
+   * workflow parents, a step it ran, or the job that ran it as a step.
+   */
+  async openForJob(
+    callerId: string,
+    ownerId: string,
+    path: string,
+  ): Promise<{ artifact: Artifact; content: Readable }> {
+    const found = await this.artifacts.findForJob(callerId, ownerId, checkArtifactPath(path));
+    if (!found) {
+      throw new DanubeError('not_found', `job ${ownerId} has no artifact ${JSON.stringify(path)}`, {
+        field: 'path',
+      });
+    }
+    if (!found.readable) {
+      throw new DanubeError(
+        'permission_denied',
+        `job ${callerId} cannot read job ${ownerId}'s artifacts: a job reads its own, its workflow parents', its steps' and those of the job that ran it as a step`,
+      );
+    }
+    return { artifact: found.artifact, content: this.store.read(found.storageKey) };
+  }
 }

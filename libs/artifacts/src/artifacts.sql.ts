@@ -26,3 +26,23 @@ export const SELECT_ARTIFACT = `
   SELECT ${ARTIFACT_COLUMNS} FROM danube.artifacts a
   JOIN danube.jobs j ON j.id = a.job_id AND j.tenant = $2
   WHERE a.id = $1`;
+
+/**
+ * An artifact that a running job ($1) asks for, by the job that uploaded it ($2) and its
+ * path ($3): the latest attempt's copy, of a job in the caller's tenant. `readable` says
+ * whether the caller may read it: it is the caller's own, a workflow parent's, a step's
+ * the caller ran, or the artifact of the job that ran the caller as a step.
+ */
+export const SELECT_ARTIFACT_FOR_JOB = `
+  SELECT ${ARTIFACT_COLUMNS},
+    (owner.id = caller.id
+     OR owner.id = caller.parent_job_id
+     OR owner.parent_job_id = caller.id
+     OR EXISTS (SELECT 1 FROM danube.workflow_edges e
+                WHERE e.parent_id = owner.id AND e.child_id = caller.id)) AS readable
+  FROM danube.jobs caller
+  JOIN danube.jobs owner ON owner.id = $2 AND owner.tenant = caller.tenant
+  JOIN danube.artifacts a ON a.job_id = owner.id AND a.path = $3
+  WHERE caller.id = $1
+  ORDER BY a.attempt DESC
+  LIMIT 1`;

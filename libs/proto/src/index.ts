@@ -15,6 +15,9 @@ export type * from './generated/danube/ArtifactHeader';
 export type * from './generated/danube/UploadArtifactResponse';
 export type * from './generated/danube/ReportStatusRequest';
 export type * from './generated/danube/ReportStatusResponse';
+export type * from './generated/danube/DownloadArtifactRequest';
+export type * from './generated/danube/DownloadArtifactResponse';
+export type * from './generated/danube/DownloadedArtifactHeader';
 
 /**
  * How messages are decoded, on both sides: camelCase fields, 64-bit integers and enums as

@@ -14,6 +14,7 @@ import { basename, extname, isAbsolute, relative, resolve } from 'node:path';
 import { jobContext, type JobContext } from './context';
 import {
   JobServiceClient,
+  type DownloadedArtifact,
   type StepOptions,
   type StepResult,
   type UploadedArtifact,
@@ -87,6 +88,33 @@ export const artifacts = {
     };
     const path = options.path ?? within(ctx.outputDir) ?? within(process.cwd()) ?? basename(file);
     return jobService().uploadArtifact(absolute, path, options.contentType ?? contentTypeOf(file));
+  },
+
+  /**
+   * Downloads artifact `path` of this job, of the workflow parent `fromNode`, or of job
+   * `fromJob` (a step this job ran, or the job that ran this one as a step), to `to`
+   * (default: its file name in the working directory).
+   */
+  download(
+    path: string,
+    options: { fromNode?: string; fromJob?: string; to?: string } = {},
+  ): Promise<DownloadedArtifact> {
+    if (options.fromNode !== undefined && options.fromJob !== undefined) {
+      throw new TypeError('give fromNode or fromJob, not both');
+    }
+    let fromJob = options.fromJob ?? '';
+    if (options.fromNode !== undefined) {
+      const parents = ctx.parentJobIds;
+      const parent = parents[options.fromNode];
+      if (parent === undefined) {
+        const names = Object.keys(parents).sort();
+        throw new TypeError(
+          `"${options.fromNode}" is not a parent of this workflow node; its parents are ${names.length ? names.join(', ') : 'none'}`,
+        );
+      }
+      fromJob = parent;
+    }
+    return jobService().downloadArtifact(path, resolve(options.to ?? basename(path)), fromJob);
   },
 };
 

@@ -1,9 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import {
   loadJobServiceProto,
+  type DownloadArtifactResponse__Output,
   type JobServiceClient as GeneratedClient,
   type RunStepResponse__Output,
   type UploadArtifactResponse__Output,
@@ -59,6 +61,19 @@ export interface UploadedArtifact {
   artifactId: string;
   size: number;
   sha256: string;
+}
+
+export interface DownloadedArtifact {
+  artifactId: string;
+  /** The job that uploaded it, and the attempt. */
+  jobId: string;
+  attempt: number;
+  path: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  /** Where the bytes were written. */
+  file: string;
 }
 
 /**
@@ -158,6 +173,14 @@ export class JobServiceClient {
     return this.withRetry(() => this.uploadOnce(file, { path, contentType, size, sha256 }));
   }
 
+  /**
+   * Writes artifact `path` of job `fromJobId` (default: this job) to `file`. The file
+   * appears whole or not at all, and only if its size and sha256 check out.
+   */
+  async downloadArtifact(path: string, file: string, fromJobId = ''): Promise<DownloadedArtifact> {
+    return this.withRetry(() => this.downloadOnce(path, file, fromJobId));
+  }
+
   close(): void {
     this.client?.close();
     this.client = null;
@@ -245,6 +268,58 @@ export class JobServiceClient {
       // The server may refuse before reading everything (a bad path, say): stop sending.
       call.on('status', () => source.destroy());
     });
+  }
+
+  private async downloadOnce(
+    path: string,
+    file: string,
+    fromJobId: string,
+  ): Promise<DownloadedArtifact> {
+    const partial = `${file}.partial-${randomUUID().slice(0, 8)}`;
+    const call = this.connect().downloadArtifact(
+      { jobId: this.options.jobId, fromJobId, path },
+      this.metadata(),
+      this.callOptions(),
+    );
+    const sink = createWriteStream(partial);
+    const hash = createHash('sha256');
+    let header: DownloadArtifactResponse__Output['header'] = null;
+    let received = 0;
+    try {
+      for await (const message of call as AsyncIterable<DownloadArtifactResponse__Output>) {
+        if (message.payload === 'header') {
+          header = message.header;
+        } else if (message.chunk) {
+          hash.update(message.chunk);
+          received += message.chunk.length;
+          if (!sink.write(message.chunk)) await once(sink, 'drain');
+        }
+      }
+      await new Promise<void>((resolve, reject) =>
+        sink.end((error?: Error | null) => (error ? reject(error) : resolve())),
+      );
+      const sha256 = hash.digest('hex');
+      if (!header) throw new Error(`DownloadArtifact sent no header for ${path}`);
+      if (received !== Number(header.size) || sha256 !== header.sha256) {
+        throw new Error(
+          `DownloadArtifact of ${path} arrived damaged: ${received} of ${header.size} bytes, sha256 ${sha256}`,
+        );
+      }
+      await rename(partial, file);
+      return {
+        artifactId: header.artifactId,
+        jobId: header.jobId,
+        attempt: header.attempt,
+        path: header.path,
+        contentType: header.contentType,
+        size: Number(header.size),
+        sha256: header.sha256,
+        file,
+      };
+    } finally {
+      sink.destroy();
+      await rm(partial, { force: true });
+    }
   }
 
   private async withRetry<T>(call: () => Promise<T>): Promise<T> {

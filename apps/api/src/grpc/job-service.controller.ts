@@ -1,10 +1,20 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
-import type { Metadata, sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
+import type {
+  Metadata,
+  sendUnaryData,
+  ServerReadableStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+} from '@grpc/grpc-js';
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { DanubeError, InvalidArgumentError, isTerminal } from '@danube/core';
+import { EMPTY, type Observable } from 'rxjs';
+import { DanubeError, InvalidArgumentError, isId, isTerminal } from '@danube/core';
 import { ArtifactsService } from '@danube/artifacts';
 import type {
+  DownloadArtifactRequest__Output,
+  DownloadArtifactResponse,
   GetSecretRequest__Output,
   GetSecretResponse,
   ReportStatusRequest__Output,
@@ -172,5 +182,51 @@ export class JobServiceController {
       Readable.from(chunks()),
     );
     return { artifactId: artifact.id, size: artifact.size, sha256: artifact.sha256 };
+  }
+
+  /**
+   * A server stream: the header, then chunks. The handler writes to the call itself,
+   * waiting for it to drain, so a large artifact never sits in memory; Nest ends the call
+   * once the (empty) Observable it returns completes.
+   */
+  @GrpcMethod('JobService', 'DownloadArtifact')
+  async downloadArtifact(
+    request: DownloadArtifactRequest__Output,
+    metadata: Metadata,
+    call: ServerWritableStream<DownloadArtifactRequest__Output, DownloadArtifactResponse>,
+  ): Promise<Observable<never>> {
+    const { job } = await this.auth.authorize(metadata, request.jobId);
+    const ownerId = request.fromJobId || job.id;
+    if (!isId(ownerId)) {
+      throw new InvalidArgumentError(
+        `from_job_id ${JSON.stringify(request.fromJobId)} is not a job id; leave it empty for the calling job`,
+        { field: 'from_job_id' },
+      );
+    }
+    const { artifact, content } = await this.artifacts.openForJob(job.id, ownerId, request.path);
+    const gone = new AbortController();
+    call.once('cancelled', () => gone.abort());
+    try {
+      call.write({
+        header: {
+          artifactId: artifact.id,
+          jobId: artifact.jobId,
+          attempt: artifact.attempt,
+          path: artifact.path,
+          contentType: artifact.contentType,
+          size: artifact.size,
+          sha256: artifact.sha256,
+        },
+      });
+      for await (const chunk of content as AsyncIterable<Buffer>) {
+        if (gone.signal.aborted) break;
+        if (!call.write({ chunk })) {
+          await once(call, 'drain', { signal: gone.signal }).catch(() => undefined);
+        }
+      }
+    } finally {
+      content.destroy();
+    }
+    return EMPTY;
   }
 }

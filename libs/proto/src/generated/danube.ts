@@ -6,6 +6,18 @@ import type {
   ArtifactHeader__Output as _danube_ArtifactHeader__Output,
 } from './danube/ArtifactHeader';
 import type {
+  DownloadArtifactRequest as _danube_DownloadArtifactRequest,
+  DownloadArtifactRequest__Output as _danube_DownloadArtifactRequest__Output,
+} from './danube/DownloadArtifactRequest';
+import type {
+  DownloadArtifactResponse as _danube_DownloadArtifactResponse,
+  DownloadArtifactResponse__Output as _danube_DownloadArtifactResponse__Output,
+} from './danube/DownloadArtifactResponse';
+import type {
+  DownloadedArtifactHeader as _danube_DownloadedArtifactHeader,
+  DownloadedArtifactHeader__Output as _danube_DownloadedArtifactHeader__Output,
+} from './danube/DownloadedArtifactHeader';
+import type {
   GetSecretRequest as _danube_GetSecretRequest,
   GetSecretRequest__Output as _danube_GetSecretRequest__Output,
 } from './danube/GetSecretRequest';
@@ -49,6 +61,18 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   danube: {
     ArtifactHeader: MessageTypeDefinition<_danube_ArtifactHeader, _danube_ArtifactHeader__Output>;
+    DownloadArtifactRequest: MessageTypeDefinition<
+      _danube_DownloadArtifactRequest,
+      _danube_DownloadArtifactRequest__Output
+    >;
+    DownloadArtifactResponse: MessageTypeDefinition<
+      _danube_DownloadArtifactResponse,
+      _danube_DownloadArtifactResponse__Output
+    >;
+    DownloadedArtifactHeader: MessageTypeDefinition<
+      _danube_DownloadedArtifactHeader,
+      _danube_DownloadedArtifactHeader__Output
+    >;
     GetSecretRequest: MessageTypeDefinition<
       _danube_GetSecretRequest,
       _danube_GetSecretRequest__Output

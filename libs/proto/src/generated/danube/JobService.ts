@@ -3,6 +3,14 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type {
+  DownloadArtifactRequest as _danube_DownloadArtifactRequest,
+  DownloadArtifactRequest__Output as _danube_DownloadArtifactRequest__Output,
+} from '../danube/DownloadArtifactRequest';
+import type {
+  DownloadArtifactResponse as _danube_DownloadArtifactResponse,
+  DownloadArtifactResponse__Output as _danube_DownloadArtifactResponse__Output,
+} from '../danube/DownloadArtifactResponse';
+import type {
   GetSecretRequest as _danube_GetSecretRequest,
   GetSecretRequest__Output as _danube_GetSecretRequest__Output,
 } from '../danube/GetSecretRequest';
@@ -36,6 +44,33 @@ import type {
 } from '../danube/UploadArtifactResponse';
 
 export interface JobServiceClient extends grpc.Client {
+  /**
+   * Streams an artifact of the calling job, of one of its workflow parents, of a step it
+   * ran, or of the job that ran it as a step: a header, then chunks.
+   */
+  DownloadArtifact(
+    argument: _danube_DownloadArtifactRequest,
+    metadata: grpc.Metadata,
+    options?: grpc.CallOptions,
+  ): grpc.ClientReadableStream<_danube_DownloadArtifactResponse__Output>;
+  DownloadArtifact(
+    argument: _danube_DownloadArtifactRequest,
+    options?: grpc.CallOptions,
+  ): grpc.ClientReadableStream<_danube_DownloadArtifactResponse__Output>;
+  /**
+   * Streams an artifact of the calling job, of one of its workflow parents, of a step it
+   * ran, or of the job that ran it as a step: a header, then chunks.
+   */
+  downloadArtifact(
+    argument: _danube_DownloadArtifactRequest,
+    metadata: grpc.Metadata,
+    options?: grpc.CallOptions,
+  ): grpc.ClientReadableStream<_danube_DownloadArtifactResponse__Output>;
+  downloadArtifact(
+    argument: _danube_DownloadArtifactRequest,
+    options?: grpc.CallOptions,
+  ): grpc.ClientReadableStream<_danube_DownloadArtifactResponse__Output>;
+
   /**
    * Reads a secret the job's spec lists in `secrets`.
    */
@@ -219,6 +254,15 @@ export interface JobServiceClient extends grpc.Client {
 
 export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * Streams an artifact of the calling job, of one of its workflow parents, of a step it
+   * ran, or of the job that ran it as a step: a header, then chunks.
+   */
+  DownloadArtifact: grpc.handleServerStreamingCall<
+    _danube_DownloadArtifactRequest__Output,
+    _danube_DownloadArtifactResponse
+  >;
+
+  /**
    * Reads a secret the job's spec lists in `secrets`.
    */
   GetSecret: grpc.handleUnaryCall<_danube_GetSecretRequest__Output, _danube_GetSecretResponse>;
@@ -246,6 +290,12 @@ export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface JobServiceDefinition extends grpc.ServiceDefinition {
+  DownloadArtifact: MethodDefinition<
+    _danube_DownloadArtifactRequest,
+    _danube_DownloadArtifactResponse,
+    _danube_DownloadArtifactRequest__Output,
+    _danube_DownloadArtifactResponse__Output
+  >;
   GetSecret: MethodDefinition<
     _danube_GetSecretRequest,
     _danube_GetSecretResponse,

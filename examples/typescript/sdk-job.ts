@@ -1,17 +1,16 @@
 /**
  * A job that uses @danube/sdk: it runs a step, reads a secret, refuses to read one it did
- * not list, reports progress, uploads a file and sets its result.
+ * not list, reports progress, uploads a file, downloads it back and sets its result.
  *
- *   npm run build
- *   curl -s -X PUT localhost:3000/v1/secrets/api-token -H 'content-type: application/json' \
- *        -d '{"value":"s3cr3t"}'
- *   curl -s -X POST localhost:3000/v1/jobs -H 'content-type: application/json' \
- *        -d "{\"topic\":\"default\",\"command\":[\"node\",\"$PWD/dist/examples/sdk-job.js\"],\"secrets\":[\"api-token\"]}"
+ * This folder is a project of its own that installs the SDK as a package; README.md here
+ * says how to build it and submit it. Inside the repository the same file is also
+ * compiled by `npm run build` (to dist/examples/typescript/sdk-job.js), against the
+ * SDK's sources.
  *
  * SDK_JOB_UPLOAD_BYTES sets the size of the uploaded file (default 5 MiB).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   JobServiceError,
@@ -55,11 +54,18 @@ async function main(): Promise<void> {
   const uploaded = await artifacts.upload(file);
   console.log(`uploaded ${uploaded.size} bytes as artifact ${uploaded.artifactId}`);
 
+  // Artifacts can be read back: this job's own, a workflow parent's ({ fromNode }), a step's.
+  const copy = await artifacts.download('random.bin', { to: 'copy.bin' });
+  const roundTrip = createHash('sha256')
+    .update(await readFile(copy.file))
+    .digest('hex');
+
   await setResult({
     step: { jobId: greeting.jobId, stdout: greeting.stdout, stderr: greeting.stderr },
     tokenLength: token.length,
     unlisted,
     artifact: { ...uploaded, expectedSha256: createHash('sha256').update(bytes).digest('hex') },
+    downloadedSha256: roundTrip,
   });
   close();
 }
