@@ -5,6 +5,8 @@ export default tseslint.config(
   {
     ignores: [
       'dist/',
+      'build/',
+      'examples/*/dist/',
       'node_modules/',
       'coverage/',
       '.danube/',

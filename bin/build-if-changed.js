@@ -11,13 +11,16 @@ const stamp = join(root, 'dist', '.build-stamp');
 const SOURCE_DIRS = ['apps', 'libs', 'bench', 'chaos', 'examples'];
 const SETTINGS = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 
-/** The newest modification time (ms) of a .ts file under `dir`. */
+/** The newest modification time (ms) of a .ts file under `dir` (an example's own installs and builds aside). */
 function newestSource(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && entry.name !== 'dist') {
+        newest = Math.max(newest, newestSource(path));
+      }
+    } else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
