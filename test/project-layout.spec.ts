@@ -48,3 +48,22 @@ describe('the monorepo layout', () => {
     expect(folders.filter((f) => !named.includes(f))).toEqual([]);
   });
 });
+
+describe('the SDKs follow the project', () => {
+  const project = json('package.json');
+
+  it("@danube/sdk has the project's version and its runtime dependencies' ranges", () => {
+    const sdk = json('libs/sdk/package.json');
+    expect(sdk.version).toBe(project.version);
+    for (const [name, range] of Object.entries(sdk.dependencies)) {
+      expect({ name, range }).toEqual({ name, range: project.dependencies[name] });
+    }
+  });
+
+  it("the Python SDK has the project's version, in pyproject.toml and in the package", () => {
+    const pyproject = readFileSync(join(root, 'sdks/python/pyproject.toml'), 'utf8');
+    expect(/^version = "([^"]+)"$/m.exec(pyproject)?.[1]).toBe(project.version);
+    const init = readFileSync(join(root, 'sdks/python/danube/__init__.py'), 'utf8');
+    expect(/^__version__ = "([^"]+)"$/m.exec(init)?.[1]).toBe(project.version);
+  });
+});
