@@ -136,7 +136,7 @@ it('a job running `python3 job.py` uses every SDK call; the results show over RE
       sha256: result.expectedSha256,
     }),
   ]);
-});
+}, 300_000);
 
 /** What energy_report.csv must say about `data` (energy_data.csv), computed independently. */
 function expectedReport(data: string): string {
@@ -202,4 +202,4 @@ it('the energy-pipeline example runs to success and its report matches its data'
     largest: report.split('\n')[1]!.split(',')[0],
     sites: 3,
   });
-});
+}, 300_000);

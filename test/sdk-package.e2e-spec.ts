@@ -137,7 +137,7 @@ it('import and require give the same API, from one module state', () => {
     project,
   );
   expect(same.trim()).toBe('true');
-});
+}, 300_000);
 
 it("the package's types are checked, for require and for import: a wrong call does not compile", () => {
   const misuse = [
@@ -161,7 +161,7 @@ it("the package's types are checked, for require and for import: a wrong call do
   // And the same check fails once the calls are right, so it does test something.
   writeFileSync(join(project, 'misuse.mts'), misuse.replace('step.run(42)', "step.run(['true'])"));
   expect(() => run(tsc, [...options, 'misuse.mts'], project)).toThrow(/Unused '@ts-expect-error'/);
-});
+}, 300_000);
 
 it('the compiled job runs under the process runtime and uses every SDK call', async () => {
   const { status: code, body } = await http('POST', `${api.url}/v1/jobs`, {
@@ -212,4 +212,4 @@ it('the compiled job runs under the process runtime and uses every SDK call', as
   expect(download.status).toBe(200);
   const bytes = Buffer.from(await download.arrayBuffer());
   expect(createHash('sha256').update(bytes).digest('hex')).toBe(result.artifact.expectedSha256);
-});
+}, 300_000);
