@@ -4,7 +4,6 @@
  * jobs that use it run under the process runtime against the real API: the every-call
  * example, and the energy-pipeline workflow, whose report is checked against its data.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { http, jobEnded } from './support/api';
 import { withApiKey } from './support/api-keys';
 import { startApiProcess, type ApiProcess } from './support/api-process';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
+import { runCommand } from './support/run-command';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const ROOT = join(__dirname, '..');
@@ -24,29 +24,15 @@ let executor: ExecutorProcess;
 let scratch: string;
 let venv: string;
 
-function run(command: string, args: string[], env: Record<string, string> = {}): string {
-  try {
-    return execFileSync(command, args, {
-      cwd: scratch,
-      timeout: 300_000,
-      killSignal: 'SIGKILL',
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).toString();
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(
-      `${command} ${args.join(' ')} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`,
-    );
-  }
-}
+const run = (command: string, args: string[], env: Record<string, string> = {}) =>
+  runCommand(command, args, { cwd: scratch, env: { PYTHONDONTWRITEBYTECODE: '1', ...env } });
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'danube-python-sdk-'));
   venv = join(scratch, 'venv');
-  run(SYSTEM_PYTHON, ['-m', 'venv', '--system-site-packages', venv]);
+  await run(SYSTEM_PYTHON, ['-m', 'venv', '--system-site-packages', venv]);
   // No index at all: the install must need nothing from the network.
-  run(join(venv, 'bin', 'pip'), ['install', join(ROOT, 'sdks', 'python')], {
+  await run(join(venv, 'bin', 'pip'), ['install', join(ROOT, 'sdks', 'python')], {
     PIP_NO_INDEX: '1',
     PIP_CONFIG_FILE: '/dev/null',
     PIP_FIND_LINKS: '',
@@ -87,8 +73,8 @@ async function download(jobId: string, path: string): Promise<string> {
   return response.text();
 }
 
-it('installs into a fresh venv from the folder, with its types marker', () => {
-  const shown = run(join(venv, 'bin', 'python'), [
+it('installs into a fresh venv from the folder, with its types marker', async () => {
+  const shown = await run(join(venv, 'bin', 'python'), [
     '-c',
     'import danube, importlib.resources as r; print(danube.__version__, danube.__file__, r.files("danube").joinpath("py.typed").is_file())',
   ]);
@@ -167,7 +153,7 @@ function expectedReport(data: string): string {
 }
 
 it('the energy-pipeline example runs to success and its report matches its data', async () => {
-  const printed = run(
+  const printed = await run(
     join(venv, 'bin', 'python'),
     [join(EXAMPLES, 'energy_pipeline', 'submit.py'), '--topic', 'python-sdk'],
     { DANUBE_API_URL: api.url, DANUBE_API_KEY: api.adminKey },

@@ -3,11 +3,11 @@
  * fresh project outside the repository (no path aliases, no monorepo node_modules), the
  * TypeScript example compiled there by that project's own tsc, and run as a job.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -20,6 +20,7 @@ import { http, jobEnded } from './support/api';
 import { startApiProcess, type ApiProcess } from './support/api-process';
 import { withApiKey } from './support/api-keys';
 import { startExecutor, type ExecutorProcess } from './support/executor-process';
+import { runCommand } from './support/run-command';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const ROOT = join(__dirname, '..');
@@ -32,28 +33,15 @@ let executor: ExecutorProcess;
 let scratch: string;
 let project: string;
 
-/** Runs a command to its end; when it fails, the error carries what it printed. */
-function run(command: string, args: string[], cwd: string, timeoutMs = 300_000): string {
-  try {
-    return execFileSync(command, args, {
-      cwd,
-      timeout: timeoutMs,
-      killSignal: 'SIGKILL',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).toString();
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(
-      `${command} ${args.join(' ')} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`,
-    );
-  }
-}
+const run = (command: string, args: string[], cwd: string) => runCommand(command, args, { cwd });
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'danube-sdk-package-'));
   project = join(scratch, 'project');
-  const tarball = run(process.execPath, [join(ROOT, 'bin', 'pack-sdk.js'), scratch], ROOT).trim();
-  run('mkdir', [project], scratch);
+  const tarball = (
+    await run(process.execPath, [join(ROOT, 'bin', 'pack-sdk.js'), scratch], ROOT)
+  ).trim();
+  mkdirSync(project);
   for (const file of ['sdk-job.ts', 'tsconfig.json']) {
     copyFileSync(join(EXAMPLE, file), join(project, file));
   }
@@ -61,8 +49,8 @@ beforeAll(async () => {
   const manifest = JSON.parse(readFileSync(join(EXAMPLE, 'package.json'), 'utf8'));
   manifest.dependencies['@danube/sdk'] = `file:${tarball}`;
   writeFileSync(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], project);
-  run(join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], project);
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], project);
+  await run(join(project, 'node_modules', '.bin', 'tsc'), ['-p', '.'], project);
 
   db = await createTestDatabase();
   api = await startApiProcess(db.url);
@@ -98,8 +86,8 @@ it('installs outside the repository, at the project version, with only its runti
   expect(existsSync(join(project, 'dist', 'sdk-job.js'))).toBe(true);
 });
 
-it('import and require give the same API, from one module state', () => {
-  const esm = run(
+it('import and require give the same API, from one module state', async () => {
+  const esm = await run(
     process.execPath,
     [
       '--input-type=module',
@@ -108,7 +96,7 @@ it('import and require give the same API, from one module state', () => {
     ],
     project,
   );
-  const cjs = run(
+  const cjs = await run(
     process.execPath,
     ['-e', "console.log(JSON.stringify(Object.keys(require('@danube/sdk')).sort()))"],
     project,
@@ -127,7 +115,7 @@ it('import and require give the same API, from one module state', () => {
     ]),
   );
   // One instance behind both: what import gets is what require gets.
-  const same = run(
+  const same = await run(
     process.execPath,
     [
       '--input-type=module',
@@ -139,7 +127,7 @@ it('import and require give the same API, from one module state', () => {
   expect(same.trim()).toBe('true');
 }, 300_000);
 
-it("the package's types are checked, for require and for import: a wrong call does not compile", () => {
+it("the package's types are checked, for require and for import: a wrong call does not compile", async () => {
   const misuse = [
     "import { progress, step } from '@danube/sdk';",
     "import { DanubeClient } from '@danube/sdk/rest-client';",
@@ -157,10 +145,12 @@ it("the package's types are checked, for require and for import: a wrong call do
   // Each @ts-expect-error must meet an error: with untyped (any) exports, tsc would fail here.
   const tsc = join(project, 'node_modules', '.bin', 'tsc');
   const options = ['--noEmit', '--strict', '--module', 'node16', '--types', 'node'];
-  run(tsc, [...options, 'misuse.ts', 'misuse.mts'], project);
+  await run(tsc, [...options, 'misuse.ts', 'misuse.mts'], project);
   // And the same check fails once the calls are right, so it does test something.
   writeFileSync(join(project, 'misuse.mts'), misuse.replace('step.run(42)', "step.run(['true'])"));
-  expect(() => run(tsc, [...options, 'misuse.mts'], project)).toThrow(/Unused '@ts-expect-error'/);
+  await expect(run(tsc, [...options, 'misuse.mts'], project)).rejects.toThrow(
+    /Unused '@ts-expect-error'/,
+  );
 }, 300_000);
 
 it('the compiled job runs under the process runtime and uses every SDK call', async () => {
