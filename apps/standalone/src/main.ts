@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { ApiKeysService, DEFAULT_TENANT } from '@danube/auth';
 import { Keyring } from '@danube/secrets';
 import { Logger } from '@nestjs/common';
-import { migrate, projectRoot, startEmbeddedPostgres, type EmbeddedPostgres } from '@danube/db';
+import {
+  migrate,
+  placeDataDir,
+  projectRoot,
+  REACHABLE_ROOT,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '@danube/db';
 import { loadExecutorOptions } from '@danube/executor';
 import { closeOnSignals, runMain } from '@danube/lifecycle';
 import { JobsService } from '@danube/queue';
@@ -23,7 +30,12 @@ runMain('danube', async () => {
   let databaseUrl = process.env.DATABASE_URL;
   const dataRoot = process.env.DANUBE_DATA_DIR ?? join(projectRoot(), '.danube');
   if (!databaseUrl) {
-    const dataDir = join(dataRoot, 'pg');
+    const { dataDir, movedBecause } = placeDataDir(join(dataRoot, 'pg'));
+    if (movedBecause) {
+      process.stdout.write(
+        `${movedBecause}: its data and programs are kept under ${REACHABLE_ROOT} instead.\n`,
+      );
+    }
     process.stdout.write(`Starting an embedded Postgres in ${dataDir} ...\n`);
     embedded = await startEmbeddedPostgres({ dataDir, port: embeddedPostgresPort() });
     databaseUrl = embedded.databaseUrl;
