@@ -45,7 +45,15 @@ it('npm run bench -- --quick runs every scenario and writes latest.json and late
       expect(figure).toBeGreaterThan(0);
     }
   }
+  expect(report.failures).toEqual([]);
+  // The machine's facts travel with the figures.
+  expect(report.machine).toMatchObject({
+    cpus: expect.any(Number),
+    node: process.version,
+    loadAverage: { start: expect.any(Array), end: expect.any(Array) },
+  });
   const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
+  expect(markdown).toMatch(/^Machine: \d+ CPUs .* load average/m);
   expect(markdown).toContain('## Drain');
   expect(markdown).toContain('Index Scan using jobs_claim');
 }, 600_000);

@@ -6,6 +6,8 @@ import { MultiBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '@danube/db';
+import { atEnd, describeMachine, machineFacts, type MachineFacts } from './machine';
+import { runPlan, type CaseFailure, type RunResult, type ScenarioResult } from './run-plan';
 import { percentiles, spread, type Spread } from './stats';
 import type { ScenarioName, SystemName } from './systems';
 
@@ -129,8 +131,6 @@ function casesFor(scenario: (typeof SCENARIOS)[number], sizes: Sizes): Case[] {
   }
 }
 
-type RunResult = Record<string, unknown> & { rssMb: number };
-
 const program = new Command()
   .name('npm run bench --')
   .description('Danube vs graphile-worker vs pg-boss on the same Postgres, in one run')
@@ -184,40 +184,29 @@ async function main(): Promise<void> {
     0,
     { task: '' },
   );
-  const results: {
-    scenario: string;
-    cases: { label: string; system: string; runs: RunResult[] }[];
-  }[] = [];
+  const machine = machineFacts();
   let counter = 0;
+  let outcome: Awaited<ReturnType<typeof runPlan<SystemName>>>;
   try {
-    for (const { scenario, cases } of plan) {
-      const runs = cases.map(() => [] as RunResult[]);
-      for (let rep = 0; rep < sizes.reps; rep++) {
-        // Each repetition starts with another system, so that none always runs first.
-        const order = cases.map((_, i) => (i + rep) % cases.length);
-        for (const i of order) {
-          const c = cases[i]!;
-          bar.update({ task: `${scenario}: ${c.label} (run ${rep + 1}/${sizes.reps})` });
-          const database = `bench_${process.pid}_${counter++}`;
-          runs[i]!.push(
-            await withDatabase(pg.adminUrl, database, (url) =>
-              runOne(c.system, scenario, url, c.options),
-            ),
-          );
-          bar.increment();
-        }
+    outcome = await runPlan(plan, sizes.reps, async (scenario, c, repetition) => {
+      bar.update({ task: `${scenario}: ${c.label} (run ${repetition}/${sizes.reps})` });
+      const database = `bench_${process.pid}_${counter++}`;
+      try {
+        return await withDatabase(pg.adminUrl, database, (url) =>
+          runOne(c.system, scenario, url, c.options),
+        );
+      } finally {
+        bar.increment();
       }
-      results.push({
-        scenario,
-        cases: cases.map((c, i) => ({ label: c.label, system: c.system, runs: runs[i]! })),
-      });
-    }
+    });
   } finally {
     bars.stop();
     await pg.stop();
   }
+  const { results, failures } = outcome;
+  const facts = atEnd(machine);
 
-  const markdown = render(results, sizes, pg.description);
+  const markdown = render(results, failures, sizes, pg.description, facts);
   process.stdout.write(`\n${markdown}\n`);
   mkdirSync(opts.out, { recursive: true });
   const summary = results.map((r) => ({
@@ -230,10 +219,16 @@ async function main(): Promise<void> {
   }));
   writeFileSync(
     join(opts.out, 'latest.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), postgres: pg.description, sizes, results: summary }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), postgres: pg.description, machine: facts, sizes, results: summary, failures }, null, 2)}\n`,
   );
   writeFileSync(join(opts.out, 'latest.md'), `${markdown}\n`);
   process.stdout.write(`Wrote ${join(opts.out, 'latest.json')} and latest.md\n`);
+  if (failures.length > 0) {
+    process.stderr.write(
+      `bench: ${failures.length} run(s) failed: ${failures.map((f) => `${f.scenario} ${f.label} (run ${f.repetition})`).join(', ')}; see latest.md\n`,
+    );
+    process.exitCode = 1;
+  }
 }
 
 /** The numbers a case is judged by, over its repetitions. */
@@ -262,9 +257,11 @@ function summarise(scenario: string, runs: RunResult[]): Record<string, unknown>
 }
 
 function render(
-  results: { scenario: string; cases: { label: string; system: string; runs: RunResult[] }[] }[],
+  results: ScenarioResult[],
+  failures: CaseFailure[],
   sizes: Sizes,
   postgres: string,
+  machine: MachineFacts,
 ): string {
   const n = (v: number) =>
     v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(v >= 10 ? 1 : 2);
@@ -273,6 +270,8 @@ function render(
     '# Danube benchmark',
     '',
     `${postgres}; ${sizes.reps} repetition(s) per case; figures are median (min-max) over repetitions; ratios compare medians.`,
+    '',
+    describeMachine(machine),
     '',
   ];
   for (const { scenario, cases } of results) {
@@ -377,6 +376,21 @@ function render(
           );
         break;
       }
+    }
+    out.push('');
+  }
+  if (failures.length > 0) {
+    out.push(
+      '## Failed runs',
+      '',
+      'A case with a failed run is left out of the tables above.',
+      '',
+      '| scenario | case | run | error |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const f of failures) {
+      const error = f.error.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 400);
+      out.push(`| ${f.scenario} | ${f.label} | ${f.repetition} | ${error} |`);
     }
     out.push('');
   }
