@@ -33,7 +33,7 @@ afterAll(async () => {
 
 function pidsRunning(dir: string): number[] {
   try {
-    return execFileSync('pgrep', ['-f', `-D ${dir}`])
+    return execFileSync('pgrep', ['-f', `postgres -D ${dir}`])
       .toString()
       .trim()
       .split('\n')
@@ -90,6 +90,7 @@ maybe(
     );
     expect(started.output()).toContain(`Starting an embedded Postgres in ${dataDir} ...`);
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+    expect(pidsRunning(dataDir)).toHaveLength(1);
 
     // Ctrl-C: the whole foreground group gets SIGINT; Danube stops Postgres last, exits 0.
     process.kill(-started.pid, 'SIGINT');
