@@ -24,6 +24,8 @@ export class PodWatch {
   private restartTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private connected = false;
+  /** Errors the informer reported so far: a (re)start that saw none has connected. */
+  private errors = 0;
 
   constructor(
     client: KubeClient,
@@ -33,20 +35,35 @@ export class PodWatch {
     this.informer.on('add', (pod) => this.dispatch(pod, false));
     this.informer.on('update', (pod) => this.dispatch(pod, false));
     this.informer.on('delete', (pod) => this.dispatch(pod, true));
-    this.informer.on('connect', () => {
+    // The informer says 'connect' when it starts (re)connecting, before its list or watch
+    // request has been answered: counted, but not taken as a connection.
+    this.informer.on('connect', () => client.observeWatch());
+    this.informer.on('error', (error) => {
+      this.errors++;
+      this.restartLater(error);
+    });
+  }
+
+  /** Lists the pods and starts watching; healthy once both requests were answered. */
+  async start(): Promise<void> {
+    const errorsBefore = this.errors;
+    try {
+      await this.informer.start();
+    } catch (error) {
+      this.errors++;
+      this.restartLater(error);
+      return;
+    }
+    if (this.errors === errorsBefore && !this.stopped) {
       this.connected = true;
       this.restartDelayMs = RESTART_MIN_MS;
-      client.observeWatch();
-    });
-    this.informer.on('error', (error) => this.restartLater(error));
+    }
   }
 
-  /** Lists the pods and starts watching. */
-  async start(): Promise<void> {
-    await this.informer.start();
-  }
-
-  /** Whether the watch is connected (false after an error, until it reconnects). */
+  /**
+   * Whether the watch is connected: from a list and watch that were answered, until the
+   * next error. A reconnection in progress does not count.
+   */
   get healthy(): boolean {
     return this.connected;
   }
@@ -90,7 +107,7 @@ export class PodWatch {
     );
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
-      if (!this.stopped) void this.informer.start();
+      if (!this.stopped) void this.start();
     }, delay);
   }
 }
