@@ -11,9 +11,17 @@ import base64
 import hashlib
 import io
 import os
+import sys
 import tarfile
-import tomllib
 import zipfile
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # before Python 3.11
+    raise SystemExit(
+        f"the danube SDK needs Python 3.11 or later; this is {sys.version.split()[0]}: "
+        "install it with a newer python3 (python3.11 -m pip install ./sdks/python)"
+    ) from None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = "danube"
