@@ -40,12 +40,21 @@ export async function startApi(
       DANUBE_SECRET_KEY: secretKey,
       ARTIFACT_DIR: artifactDir,
       DANUBE_ADMIN_KEY: adminKey,
+      // graphile-worker's chores (schedules, retention, webhooks) poll twice a second; the
+      // suites that test them turn them on.
+      DANUBE_HOUSEKEEPING: 'off',
       ...env,
     },
     databaseUrl,
   );
   const app = await createApiApp(ApiModule.forRoot(options), options);
-  await listenApi(app, { host: '127.0.0.1', port: 0, grpcPort: options.grpcPort });
+  try {
+    await listenApi(app, { host: '127.0.0.1', port: 0, grpcPort: options.grpcPort });
+  } catch (error) {
+    // What started before the failure (pools, listeners) must not keep the test file alive.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   const grpcAddress = `127.0.0.1:${grpcPort}`;

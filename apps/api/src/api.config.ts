@@ -76,6 +76,20 @@ export class ApiEnv {
   @IsIn(['true', 'false'], { message: 'DANUBE_MIGRATE must be true or false' })
   DANUBE_MIGRATE = 'true';
 
+  /**
+   * `off`: this replica runs no background chores (schedules, retention, webhook
+   * deliveries); other replicas on the same database do. On by default.
+   */
+  @IsIn(['on', 'off'], { message: 'DANUBE_HOUSEKEEPING must be on or off' })
+  DANUBE_HOUSEKEEPING = 'on';
+
+  /** Chores (schedule fires, retention sweeps, webhook deliveries) one replica runs at once. */
+  @Type(() => Number)
+  @IsInt({ message: 'HOUSEKEEPING_CONCURRENCY must be a whole number' })
+  @Min(1)
+  @Max(100)
+  HOUSEKEEPING_CONCURRENCY = 4;
+
   /** A key (dnb_live_...) stored at start as an admin key of the default tenant. */
   @IsOptional()
   @IsString()
@@ -99,6 +113,7 @@ export interface ApiOptions {
   auth: ApiAuthOptions;
   /** Apply pending migrations at start. */
   migrate: boolean;
+  housekeeping: { enabled: boolean; concurrency: number };
 }
 
 export function loadApiOptions(
@@ -126,5 +141,9 @@ export function loadApiOptions(
     artifactMaxBytes: e.ARTIFACT_MAX_BYTES,
     auth: { enabled: e.DANUBE_AUTH !== 'off', adminKey: e.DANUBE_ADMIN_KEY ?? null },
     migrate: e.DANUBE_MIGRATE === 'true',
+    housekeeping: {
+      enabled: e.DANUBE_HOUSEKEEPING === 'on',
+      concurrency: e.HOUSEKEEPING_CONCURRENCY,
+    },
   };
 }

@@ -5,6 +5,7 @@ import { DagModule, WorkflowRelease } from '@danube/dag';
 import { QueueModule } from '@danube/queue';
 import { ArtifactsModule } from '@danube/artifacts';
 import { AuthModule } from '@danube/auth';
+import { HousekeepingModule } from '@danube/housekeeping';
 import { SecretsModule } from '@danube/secrets';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { EventsController } from './events/events.controller';
@@ -22,6 +23,12 @@ import { AuditController } from './auth/audit.controller';
 import { TenantsController } from './auth/tenants.controller';
 import { UsageController } from './usage/usage.controller';
 
+/**
+ * How often graphile-worker looks for chores that became due: a schedule firing every
+ * second fires within about this long of its time.
+ */
+const HOUSEKEEPING_POLL_MS = 500;
+
 /** The REST API (jobs, workflows, topics, executors, secrets, artifacts, health) and the JobService. */
 @Module({})
 export class ApiModule {
@@ -30,6 +37,11 @@ export class ApiModule {
       { acceptGpuSlurm: options.acceptGpuSlurm, maxBatchSize: options.maxBatch },
       new WorkflowRelease(),
     );
+    const dag = DagModule.forRoot({ maxNodes: options.dagMaxNodes }, queue);
+    const artifacts = ArtifactsModule.forRoot({
+      dir: options.artifactDir,
+      maxBytes: options.artifactMaxBytes,
+    });
     return {
       module: ApiModule,
       imports: [
@@ -41,11 +53,19 @@ export class ApiModule {
           lockTimeoutMs: LOCK_TIMEOUT_MS,
         }),
         queue,
-        DagModule.forRoot({ maxNodes: options.dagMaxNodes }, queue),
+        dag,
         ObservabilityModule.forRoot(metrics),
         SecretsModule.forRoot(options.keyring),
-        ArtifactsModule.forRoot({ dir: options.artifactDir, maxBytes: options.artifactMaxBytes }),
+        artifacts,
         AuthModule.forRoot({ enabled: options.auth.enabled, guard: true }),
+        HousekeepingModule.forRoot(
+          {
+            ...options.housekeeping,
+            databaseUrl: options.databaseUrl,
+            pollIntervalMs: HOUSEKEEPING_POLL_MS,
+          },
+          [queue, dag, artifacts],
+        ),
       ],
       controllers: [
         JobsController,

@@ -25,12 +25,14 @@ export interface PoolOptions {
   lockTimeoutMs?: number;
 }
 
-export function createPool({
-  databaseUrl,
-  max = 10,
-  applicationName = 'danube',
-  lockTimeoutMs = 0,
-}: PoolOptions): Pool {
+/**
+ * `PoolClass`: another copy of pg's Pool, for a library that must use the pg it loaded
+ * itself (graphile-worker, see libs/housekeeping).
+ */
+export function createPool(
+  { databaseUrl, max = 10, applicationName = 'danube', lockTimeoutMs = 0 }: PoolOptions,
+  PoolClass: typeof Pool = Pool,
+): Pool {
   const config: PoolConfig = {
     connectionString: databaseUrl,
     max,
@@ -41,7 +43,7 @@ export function createPool({
     keepAlive: true,
     ...(lockTimeoutMs > 0 ? { options: `-c lock_timeout=${lockTimeoutMs}` } : {}),
   };
-  const pool = new Pool(config);
+  const pool = new PoolClass(config);
   // A broken idle connection (server restart, network blip) must not crash the process;
   // the pool discards it and the next query opens a new one.
   pool.on('error', () => undefined);

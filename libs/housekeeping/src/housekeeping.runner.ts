@@ -1,0 +1,135 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { createPool } from '@danube/db';
+import { ReadinessChecks } from '@danube/observability';
+import type { Pool } from 'pg';
+import type { Runner } from 'graphile-worker' with { 'resolution-mode': 'import' };
+import { graphileWorker } from './graphile-worker';
+import type { HousekeepingJobOptions, HousekeepingTask } from './housekeeping-task';
+
+export const HOUSEKEEPING_OPTIONS = Symbol('HOUSEKEEPING_OPTIONS');
+
+/** graphile-worker's tables live in this schema, beside Danube's. */
+export const HOUSEKEEPING_SCHEMA = 'danube_worker';
+
+export interface HousekeepingOptions {
+  /** false: this process runs no chores (other replicas do); adding a job is then a no-op. */
+  enabled: boolean;
+  databaseUrl: string;
+  /** Chores run at once in this process. */
+  concurrency: number;
+  /** How often graphile-worker looks for jobs that became due (new ones are announced). */
+  pollIntervalMs: number;
+}
+
+/**
+ * graphile-worker inside the API process: its schema migrated at start by its own
+ * migrations, one runner per replica, on a pool of its own. Its LISTEN connection is its
+ * health on /readyz. Chores register here when they are made (schedules, retention,
+ * webhooks), before the application starts it.
+ */
+@Injectable()
+export class HousekeepingRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Housekeeping');
+  private runner: Runner | null = null;
+  private pool: Pool | null = null;
+  private problem: string | null = 'graphile-worker has not started';
+  private readonly tasks: HousekeepingTask[] = [];
+
+  constructor(
+    @Inject(HOUSEKEEPING_OPTIONS) private readonly options: HousekeepingOptions,
+    private readonly readiness: ReadinessChecks,
+  ) {}
+
+  register(task: HousekeepingTask): void {
+    if (this.runner) throw new Error(`chore ${task.name} registered after the runner started`);
+    this.tasks.push(task);
+  }
+
+  /** Whether this process runs chores (DANUBE_HOUSEKEEPING). */
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.enabled) return;
+    this.readiness.add({ name: 'housekeeping', problem: () => this.problem });
+    const { gw, Pool } = graphileWorker();
+    const pool = createPool(
+      {
+        databaseUrl: this.options.databaseUrl,
+        max: this.options.concurrency + 2,
+        applicationName: 'danube-housekeeping',
+      },
+      Pool,
+    );
+    this.pool = pool;
+    const logger = new gw.Logger((scope) => (level, message) => {
+      const where = scope.label ? ` (${scope.label})` : '';
+      if (level === 'error') this.logger.error(`${message}${where}`);
+      else if (level === 'warning') this.logger.warn(`${message}${where}`);
+    });
+    const events = new EventEmitter();
+    events.on('pool:listen:success', () => {
+      this.problem = null;
+    });
+    events.on('pool:listen:error', ({ error }: { error: Error }) => {
+      this.problem = `graphile-worker lost its database connection (${error.message}); it reconnects`;
+    });
+
+    await gw.runMigrations({ pgPool: pool, schema: HOUSEKEEPING_SCHEMA, logger });
+    const taskList = Object.fromEntries(
+      this.tasks.map((task) => [
+        task.name,
+        (payload: unknown, helpers: { job: { attempts: number; max_attempts: number } }) =>
+          task.run(payload, {
+            attempt: helpers.job.attempts,
+            maxAttempts: helpers.job.max_attempts,
+          }),
+      ]),
+    );
+    const cronItems = this.tasks.flatMap((task) =>
+      task.cron ? [{ task: task.name, match: task.cron, identifier: task.name }] : [],
+    );
+    this.runner = await gw.run({
+      pgPool: pool,
+      schema: HOUSEKEEPING_SCHEMA,
+      concurrency: this.options.concurrency,
+      pollInterval: this.options.pollIntervalMs,
+      noHandleSignals: true,
+      logger,
+      events,
+      taskList,
+      parsedCronItems: gw.parseCronItems(cronItems),
+    });
+    this.runner.promise.catch((error: Error) => {
+      this.problem = `graphile-worker stopped: ${error.message}`;
+      this.logger.error(this.problem);
+    });
+  }
+
+  /** Adds a job for a chore; with a jobKey, moves the pending one. No-op when disabled. */
+  async add(task: string, payload: object, options: HousekeepingJobOptions = {}): Promise<void> {
+    if (!this.runner) return;
+    await this.runner.addJob(task, payload, {
+      runAt: options.runAt,
+      jobKey: options.jobKey,
+      jobKeyMode: options.jobKey ? 'replace' : undefined,
+      maxAttempts: options.maxAttempts,
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const runner = this.runner;
+    this.runner = null;
+    this.problem = 'graphile-worker stopped';
+    await runner?.stop();
+    await this.pool?.end();
+  }
+}
