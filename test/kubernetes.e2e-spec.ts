@@ -274,7 +274,9 @@ it("times out while its executor follows it: the executor's timer stops it, the 
 /**
  * With no executor following it, a Job's own activeDeadlineSeconds ends it on time; the
  * executor that adopts it later reads the Job's conditions: FailureTarget first and Failed
- * once the pod is gone on Kubernetes 1.31+, Failed at once before.
+ * once the pod is gone on Kubernetes 1.31+, Failed at once before. Two executor processes
+ * start in it, each of which can take tens of seconds on a loaded machine: its tests get
+ * three minutes.
  */
 async function expectDeadline(fake: FakeKubernetes, topic: string): Promise<void> {
   const env = (name: string) =>
@@ -319,7 +321,7 @@ async function expectDeadline(fake: FakeKubernetes, topic: string): Promise<void
 
 it("times out with no executor following it (Kubernetes 1.31+: FailureTarget, then Failed): the Job's deadline ends it, the adopter records timed_out", async () => {
   await expectDeadline(kube, 'k8s-deadline');
-}, 60_000);
+}, 180_000);
 
 it("times out with no executor following it (before 1.31: Failed at once): the Job's deadline ends it, the adopter records timed_out", async () => {
   const older = await startFakeKubernetes({
@@ -331,7 +333,7 @@ it("times out with no executor following it (before 1.31: Failed at once): the J
   } finally {
     await older.close();
   }
-}, 60_000);
+}, 180_000);
 
 it("a job's memory limit below its class's request lowers the request: the pod is valid and runs", async () => {
   const id = await submit({
