@@ -1,14 +1,26 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { TenantsService } from '@danube/auth';
 import { DanubeError, NotFoundError, validateGraph } from '@danube/core';
-import { InjectPool, withTransaction } from '@danube/db';
-import { CANCEL_CHANNEL, JOBS_CHANNEL, JobsService, Notifier } from '@danube/queue';
+import { InjectPool, withTransaction, type Queryable } from '@danube/db';
+import { CANCEL_CHANNEL, JOBS_CHANNEL, JobsService, Notifier, type JobInsert } from '@danube/queue';
 import type { Pool } from 'pg';
 import type { NewWorkflow, Workflow, WorkflowNode, WorkflowStatus } from './workflow-records';
 import { WorkflowRelease } from './workflow-release';
 import { WorkflowsRepository } from './workflows.repository';
 
 export const DAG_OPTIONS = Symbol('DAG_OPTIONS');
+
+/** A workflow checked and turned into the rows of its nodes, ready to store. */
+export interface PreparedWorkflow {
+  workflow: NewWorkflow;
+  tenant: string;
+  rows: (JobInsert & {
+    status: 'queued' | 'blocked';
+    node_name: string;
+    trigger_rule: string;
+    pending_parents: number;
+  })[];
+}
 
 export interface DagOptions {
   /** Most nodes one workflow may have (DAG_MAX_NODES). */
@@ -35,6 +47,17 @@ export class WorkflowsService {
    * one transaction.
    */
   async submit(workflow: NewWorkflow): Promise<{ workflow: Workflow; nodes: WorkflowNode[] }> {
+    const prepared = this.prepare(workflow);
+    const id = await withTransaction(this.pool, (client) => this.storeWithin(client, prepared));
+    this.announce(prepared);
+    return this.get(prepared.tenant, id);
+  }
+
+  /**
+   * The graph and every node's job checked, and the rows its nodes are stored as: throws
+   * what submit would, naming the node's field.
+   */
+  prepare(workflow: NewWorkflow): PreparedWorkflow {
     validateGraph(workflow.nodes, this.options.maxNodes);
     // Stored in the order submitted: validateGraph has already refused cycles and unknown names.
     const rows = workflow.nodes.map((node, i) => {
@@ -48,41 +71,49 @@ export class WorkflowsService {
       const parents = node.dependsOn?.length ?? 0;
       return {
         ...prepared,
-        status: parents === 0 ? 'queued' : 'blocked',
+        status: parents === 0 ? ('queued' as const) : ('blocked' as const),
         node_name: node.name,
         trigger_rule: node.trigger ?? 'all_success',
         pending_parents: parents,
       };
     });
+    return { workflow, tenant: workflow.tenant ?? 'default', rows };
+  }
 
-    const tenant = workflow.tenant ?? 'default';
-    const id = await withTransaction(this.pool, async (client) => {
-      await this.tenants?.admit(client, rows, (i) => `nodes[${i}].`);
-      const workflows = WorkflowsRepository.on(client);
-      const workflowId = await workflows.insertWorkflow(
-        tenant,
-        workflow.name,
-        workflow.labels ?? {},
-        workflow.nodes.length,
-      );
-      const jobIds = await workflows.insertNodeJobs(workflowId, rows);
-      const parents: string[] = [];
-      const children: string[] = [];
-      for (const node of workflow.nodes) {
-        for (const parent of node.dependsOn ?? []) {
-          parents.push(jobIds.get(parent)!);
-          children.push(jobIds.get(node.name)!);
-        }
+  /**
+   * Stores a prepared workflow inside the caller's transaction, admitted against its
+   * tenant's limits; returns its id. After the commit, pass it to announce().
+   */
+  async storeWithin(client: Queryable, prepared: PreparedWorkflow): Promise<string> {
+    const { workflow, tenant, rows } = prepared;
+    await this.tenants?.admit(client, rows, (i) => `nodes[${i}].`);
+    const workflows = WorkflowsRepository.on(client);
+    const workflowId = await workflows.insertWorkflow(
+      tenant,
+      workflow.name,
+      workflow.labels ?? {},
+      workflow.nodes.length,
+    );
+    const jobIds = await workflows.insertNodeJobs(workflowId, rows);
+    const parents: string[] = [];
+    const children: string[] = [];
+    for (const node of workflow.nodes) {
+      for (const parent of node.dependsOn ?? []) {
+        parents.push(jobIds.get(parent)!);
+        children.push(jobIds.get(node.name)!);
       }
-      await workflows.insertEdges(workflowId, parents, children);
-      return workflowId;
-    });
+    }
+    await workflows.insertEdges(workflowId, parents, children);
+    return workflowId;
+  }
+
+  /** Counts a stored workflow's jobs and wakes the executors of its roots' topics. */
+  announce({ rows }: PreparedWorkflow): void {
     this.jobs.countEnqueued(rows.map((r) => ({ topic: r.topic, taskClass: r.task_class })));
     this.notifier.notify(
       JOBS_CHANNEL,
       new Set(rows.filter((r) => r.status === 'queued').map((r) => r.topic)),
     );
-    return this.get(tenant, id);
   }
 
   /** A workflow of `tenant`: NotFoundError also when another tenant has one with that id. */

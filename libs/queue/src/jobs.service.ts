@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { InjectPool, withTransaction } from '@danube/db';
+import { InjectPool, withTransaction, type Queryable } from '@danube/db';
 import { TenantsService } from '@danube/auth';
 import { DanubeMetrics } from '@danube/observability';
 import type { Pool } from 'pg';
@@ -106,12 +106,29 @@ export class JobsService {
       }
     }
 
-    this.countEnqueued(inserted);
+    this.announce(inserted);
+    return results as EnqueueResult[];
+  }
+
+  /**
+   * Stores jobs inside the caller's transaction, admitted against their tenants' limits
+   * (for a caller whose own rows must commit with them: a schedule's fire). A job whose
+   * idempotency key is taken is not stored and not returned. After the commit, the caller
+   * passes what was stored to announce().
+   */
+  async storeWithin(client: Queryable, newJobs: NewJob[], field: string): Promise<Job[]> {
+    const inserts = newJobs.map((job) => this.prepare(job, field));
+    await this.tenants?.admit(client, inserts, () => field);
+    return JobsRepository.on(client).insert(inserts);
+  }
+
+  /** Counts newly stored jobs and wakes the executors of the topics now due. */
+  announce(jobs: Job[]): void {
+    this.countEnqueued(jobs);
     const dueTopics = new Set(
-      inserted.filter((j) => j.runAt.getTime() <= Date.now()).map((j) => j.topic),
+      jobs.filter((j) => j.runAt.getTime() <= Date.now()).map((j) => j.topic),
     );
     if (dueTopics.size > 0) this.notifier.notify(JOBS_CHANNEL, dueTopics);
-    return results as EnqueueResult[];
   }
 
   /** Counts newly stored jobs into danube_jobs_enqueued_total (workflows and steps call it too). */

@@ -1,7 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { TRIGGER_RULES, type TriggerRule } from '@danube/core';
-import type { NewNode } from '@danube/dag';
+import {
+  InvalidArgumentError,
+  TRIGGER_RULES,
+  fromLinkedForm,
+  type TriggerRule,
+} from '@danube/core';
+import type { NewNode, NewWorkflow } from '@danube/dag';
 import { CreateJobDto, toNewJob } from '../jobs/job.dto';
 import { PageQuery } from '../http/page.query';
 import { IsStringRecord, ValidateNestedObjects } from '../http/validators';
@@ -75,4 +80,31 @@ export function toNewNode(dto: WorkflowNodeDto): NewNode & { next_node?: string 
     trigger: dto.trigger,
     next_node: dto.next_node,
   };
+}
+
+/**
+ * The workflow a body describes, in the dependsOn form (a linked body, start_node and
+ * next_node, is turned into it). Mixing the two forms is refused, naming the node.
+ */
+export function toNewWorkflow(dto: CreateWorkflowDto): Omit<NewWorkflow, 'tenant'> {
+  const nodes = dto.nodes.map(toNewNode);
+  const linked = dto.start_node !== undefined;
+  for (const [i, node] of nodes.entries()) {
+    if (linked && node.dependsOn !== undefined) {
+      throw new InvalidArgumentError(
+        `nodes[${i}] ("${node.name}") has dependsOn, but start_node makes this a linked workflow: use next_node`,
+        { field: `nodes.${i}.dependsOn` },
+      );
+    }
+    if (!linked && node.next_node !== undefined) {
+      throw new InvalidArgumentError(
+        `nodes[${i}] ("${node.name}") has next_node; a linked workflow also needs start_node`,
+        { field: 'start_node' },
+      );
+    }
+  }
+  const graph = linked
+    ? fromLinkedForm(dto.start_node!, nodes)
+    : nodes.map(({ next_node: _next, ...node }) => node);
+  return { name: dto.name, labels: dto.labels, nodes: graph };
 }

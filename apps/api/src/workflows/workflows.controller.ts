@@ -1,11 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { InvalidArgumentError, fromLinkedForm } from '@danube/core';
 import { AuditService, Caller, type Principal } from '@danube/auth';
 import { WorkflowsService } from '@danube/dag';
 import { IdPipe } from '../http/id.pipe';
 import { page } from '../http/page.query';
-import { CreateWorkflowDto, ListWorkflowsQuery, toNewNode } from './workflow.dto';
+import { CreateWorkflowDto, ListWorkflowsQuery, toNewWorkflow } from './workflow.dto';
 import { WorkflowGraphResponse, WorkflowPage, WorkflowResponse } from './workflow-response.dto';
 
 @ApiTags('workflows')
@@ -25,31 +24,7 @@ export class WorkflowsController {
     @Body() dto: CreateWorkflowDto,
     @Caller() caller: Principal,
   ): Promise<WorkflowResponse> {
-    const nodes = dto.nodes.map(toNewNode);
-    const linked = dto.start_node !== undefined;
-    for (const [i, node] of nodes.entries()) {
-      if (linked && node.dependsOn !== undefined) {
-        throw new InvalidArgumentError(
-          `nodes[${i}] ("${node.name}") has dependsOn, but start_node makes this a linked workflow: use next_node`,
-          { field: `nodes.${i}.dependsOn` },
-        );
-      }
-      if (!linked && node.next_node !== undefined) {
-        throw new InvalidArgumentError(
-          `nodes[${i}] ("${node.name}") has next_node; a linked workflow also needs start_node`,
-          { field: 'start_node' },
-        );
-      }
-    }
-    const graph = linked
-      ? fromLinkedForm(dto.start_node!, nodes)
-      : nodes.map(({ next_node: _next, ...node }) => node);
-    const submitted = await this.workflows.submit({
-      tenant: caller.tenant,
-      name: dto.name,
-      labels: dto.labels,
-      nodes: graph,
-    });
+    const submitted = await this.workflows.submit({ ...toNewWorkflow(dto), tenant: caller.tenant });
     await this.audit.record(caller, 'workflow.submit', `workflow/${submitted.workflow.id}`, {
       nodes: submitted.nodes.length,
     });
