@@ -38,6 +38,8 @@ const ADMIN_ONLY = [
   'POST /v1/tenants/{name}/image-rules',
   'DELETE /v1/tenants/{name}/image-rules/{id}',
   'GET /v1/audit',
+  'PUT /v1/retention',
+  'POST /v1/retention/sweep',
 ];
 
 beforeAll(async () => {
@@ -58,6 +60,12 @@ beforeAll(async () => {
     nodes: [{ name: 'a', topic: 'nobody', command: 'true' }],
   });
   objects.workflow = workflow.body.id;
+  const schedule = await http('POST', `${api.url}/v1/schedules`, {
+    name: 'mine',
+    cron: '0 0 1 1 *',
+    job: { topic: 'nobody', command: 'true' },
+  });
+  objects.schedule = schedule.body.id;
   // An artifact as an upload leaves it: a row, and its file in the store.
   const storageKey = randomUUID();
   mkdirSync(join(api.artifactDir, storageKey.slice(0, 2)), { recursive: true });
@@ -118,6 +126,7 @@ function concrete(path: string): string {
   return path
     .replace(/^\/v1\/jobs\/\{id\}/, `/v1/jobs/${objects.job}`)
     .replace(/^\/v1\/workflows\/\{id\}/, `/v1/workflows/${objects.workflow}`)
+    .replace(/^\/v1\/schedules\/\{id\}/, `/v1/schedules/${objects.schedule}`)
     .replace(/^\/v1\/artifacts\/\{id\}/, `/v1/artifacts/${objects.artifact}`)
     .replace(/^\/v1\/api-keys\/\{id\}/, `/v1/api-keys/${objects.apiKey}`)
     .replace(/^\/v1\/secrets\/\{name\}/, '/v1/secrets/mine')

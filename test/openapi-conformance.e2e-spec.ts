@@ -1,5 +1,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startApi, jobEnded, type TestApi } from './support/api';
 import { withApiKey } from './support/api-keys';
@@ -27,7 +29,8 @@ const seen = new Map<string, Set<number>>();
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  api = await startApi(db.url);
+  // Housekeeping on: POST /v1/retention/sweep queues through graphile-worker.
+  api = await startApi(db.url, { DANUBE_HOUSEKEEPING: 'on' });
   executor = await startExecutor(db.url, 'openapi-executor', {
     ...api.executorEnv,
     EXECUTOR_TOPICS: 'openapi',
@@ -321,6 +324,88 @@ describe('every route answers as the served OpenAPI document says', () => {
     await expectStatus(200, 'GET', '/v1/audit', { query: { limit: '10' } });
     await expectStatus(200, 'GET', '/v1/usage');
     await expectStatus(400, 'GET', '/v1/usage', { query: { groupBy: 'bogus' } });
+  });
+
+  it('schedules: create, list, read, change, runs, delete, and their errors', async () => {
+    const schedule = await expectStatus(201, 'POST', '/v1/schedules', {
+      body: {
+        name: 'openapi-schedule',
+        cron: '0 6 * * 1-5',
+        timeZone: 'Europe/Berlin',
+        job: { topic: 'openapi-later', command: ['true'] },
+      },
+    });
+    await expectStatus(201, 'POST', '/v1/schedules', {
+      body: {
+        name: 'openapi-workflow-schedule',
+        cron: '0 0 1 * *',
+        workflow: {
+          name: 'monthly',
+          nodes: [{ name: 'a', topic: 'openapi-later', command: 'true' }],
+        },
+        paused: true,
+      },
+    });
+    const params = { id: schedule.id };
+    await expectStatus(409, 'POST', '/v1/schedules', {
+      body: { name: 'openapi-schedule', cron: '* * * * *', job: { topic: 't', command: 'true' } },
+    });
+    await expectStatus(400, 'POST', '/v1/schedules', {
+      body: { name: 'bad', cron: '61 * * * *', job: { topic: 't', command: 'true' } },
+    });
+    await expectStatus(200, 'GET', '/v1/schedules', { query: { limit: '5' } });
+    await expectStatus(200, 'GET', '/v1/schedules/{id}', { params });
+    await expectStatus(200, 'PATCH', '/v1/schedules/{id}', {
+      params,
+      body: { paused: true, overlap: 'skip' },
+    });
+    await expectStatus(400, 'PATCH', '/v1/schedules/{id}', {
+      params,
+      body: { timeZone: 'Nowhere/Special' },
+    });
+    await expectStatus(200, 'GET', '/v1/schedules/{id}/runs', { params, query: { limit: '5' } });
+    await expectStatus(204, 'DELETE', '/v1/schedules/{id}', { params });
+    await expectStatus(404, 'GET', '/v1/schedules/{id}', { params });
+    await expectStatus(404, 'GET', '/v1/schedules/{id}/runs', { params });
+    await expectStatus(404, 'PATCH', '/v1/schedules/{id}', { params, body: { paused: false } });
+    await expectStatus(404, 'DELETE', '/v1/schedules/{id}', { params });
+  });
+
+  it('retention: read, replace, sweep, and their errors', async () => {
+    await expectStatus(200, 'GET', '/v1/retention');
+    await expectStatus(200, 'PUT', '/v1/retention', {
+      body: { default: { keepDays: 30 }, topics: [{ topic: 'openapi', keepDays: 7 }] },
+    });
+    await expectStatus(400, 'PUT', '/v1/retention', { body: { default: { keepDays: -1 } } });
+    await expectStatus(202, 'POST', '/v1/retention/sweep');
+  });
+
+  it('webhooks: create, list, read, deliveries, delete, and their errors', async () => {
+    const receiver = createServer((_req, res) => res.writeHead(204).end());
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const webhook = await expectStatus(201, 'POST', '/v1/webhooks', {
+        body: { url, events: ['job.failed', 'workflow.finished'] },
+      });
+      const params = { id: webhook.id };
+      await expectStatus(200, 'GET', '/v1/webhooks');
+      await expectStatus(200, 'GET', '/v1/webhooks/{id}', { params });
+      await expectStatus(200, 'GET', '/v1/webhooks/{id}/deliveries', {
+        params,
+        query: { limit: '5' },
+      });
+      await expectStatus(400, 'POST', '/v1/webhooks', {
+        body: { url: 'ftp://127.0.0.1/hook', events: ['job.failed'] },
+      });
+      await expectStatus(400, 'POST', '/v1/webhooks', { body: { url, events: ['job.exploded'] } });
+      await expectStatus(204, 'DELETE', '/v1/webhooks/{id}', { params });
+      await expectStatus(404, 'GET', '/v1/webhooks/{id}', { params });
+      await expectStatus(404, 'GET', '/v1/webhooks/{id}/deliveries', { params });
+      await expectStatus(404, 'DELETE', '/v1/webhooks/{id}', { params });
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('no route of the document went unchecked, and each gave a success', async () => {

@@ -90,6 +90,23 @@ export class ApiEnv {
   @Max(100)
   HOUSEKEEPING_CONCURRENCY = 4;
 
+  /** Days finished jobs are kept where a tenant set no retention policy of its own. */
+  @Type(() => Number)
+  @IsInt({ message: 'RETENTION_DAYS must be a whole number of days' })
+  @Min(1, { message: 'RETENTION_DAYS must be at least 1' })
+  @Max(36_500, { message: 'RETENTION_DAYS must be at most 36500' })
+  RETENTION_DAYS = 30;
+
+  /**
+   * How late a schedule's fire may run and still count as on time; a later one was missed
+   * (downtime) and runs only with catchUp "all".
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'SCHEDULE_LATE_FIRE_GRACE_SECONDS must be a whole number' })
+  @Min(1)
+  @Max(3600)
+  SCHEDULE_LATE_FIRE_GRACE_SECONDS = 15;
+
   /** A key (dnb_live_...) stored at start as an admin key of the default tenant. */
   @IsOptional()
   @IsString()
@@ -113,7 +130,12 @@ export interface ApiOptions {
   auth: ApiAuthOptions;
   /** Apply pending migrations at start. */
   migrate: boolean;
-  housekeeping: { enabled: boolean; concurrency: number };
+  housekeeping: {
+    enabled: boolean;
+    concurrency: number;
+    retentionDays: number;
+    lateFireGraceMs: number;
+  };
 }
 
 export function loadApiOptions(
@@ -144,6 +166,8 @@ export function loadApiOptions(
     housekeeping: {
       enabled: e.DANUBE_HOUSEKEEPING === 'on',
       concurrency: e.HOUSEKEEPING_CONCURRENCY,
+      retentionDays: e.RETENTION_DAYS,
+      lateFireGraceMs: e.SCHEDULE_LATE_FIRE_GRACE_SECONDS * 1000,
     },
   };
 }

@@ -22,6 +22,9 @@ import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditController } from './auth/audit.controller';
 import { TenantsController } from './auth/tenants.controller';
 import { UsageController } from './usage/usage.controller';
+import { SchedulesController } from './schedules/schedules.controller';
+import { RetentionController } from './retention/retention.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 /**
  * How often graphile-worker looks for chores that became due: a schedule firing every
@@ -79,6 +82,9 @@ export class ApiModule {
         TenantsController,
         AuditController,
         UsageController,
+        SchedulesController,
+        RetentionController,
+        WebhooksController,
       ],
       providers: [
         JobCallerAuth,

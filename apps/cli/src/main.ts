@@ -6,6 +6,7 @@ import { registerArtifactCommands } from './commands/artifacts';
 import { registerFleetCommands } from './commands/fleet';
 import { registerJobCommands } from './commands/jobs';
 import { registerKeyCommands } from './commands/keys';
+import { registerScheduleCommands } from './commands/schedules';
 import { registerSecretCommands } from './commands/secrets';
 import { registerTenantCommands } from './commands/tenants';
 import { registerUsageCommands } from './commands/usage';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program, client);
   registerTenantCommands(program, client);
   registerUsageCommands(program, client);
+  registerScheduleCommands(program, client);
   // Every subcommand reports usage errors the same way as the program.
   const override = (command: Command) => {
     command.exitOverride().showHelpAfterError();

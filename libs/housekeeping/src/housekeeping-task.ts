@@ -10,6 +10,11 @@ export interface HousekeepingTask {
    * graphile-worker starts each due run on one replica only.
    */
   readonly cron?: string;
+  /**
+   * A chore that keeps itself going (it adds its own next job, under its name as job key):
+   * started when each replica starts, and its cron, if any, restarts it should it stop.
+   */
+  readonly loop?: boolean;
   run(payload: unknown, attempt: HousekeepingAttempt): Promise<void>;
 }
 

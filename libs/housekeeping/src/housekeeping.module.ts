@@ -4,6 +4,9 @@ import {
   HousekeepingRunner,
   type HousekeepingOptions,
 } from './housekeeping.runner';
+import { SCHEDULE_PROVIDERS, SchedulesService } from './schedules';
+import { WEBHOOK_PROVIDERS, WebhooksService } from './webhooks';
+import { RETENTION_PROVIDERS, RetentionService } from './retention';
 
 /**
  * The API's background chores on graphile-worker: schedules, retention, webhooks. Needs
@@ -16,8 +19,14 @@ export class HousekeepingModule {
     return {
       module: HousekeepingModule,
       imports,
-      providers: [{ provide: HOUSEKEEPING_OPTIONS, useValue: options }, HousekeepingRunner],
-      exports: [HousekeepingRunner],
+      providers: [
+        { provide: HOUSEKEEPING_OPTIONS, useValue: options },
+        HousekeepingRunner,
+        ...SCHEDULE_PROVIDERS,
+        ...WEBHOOK_PROVIDERS,
+        ...RETENTION_PROVIDERS,
+      ],
+      exports: [HousekeepingRunner, SchedulesService, WebhooksService, RetentionService],
     };
   }
 }

@@ -26,6 +26,10 @@ export interface HousekeepingOptions {
   concurrency: number;
   /** How often graphile-worker looks for jobs that became due (new ones are announced). */
   pollIntervalMs: number;
+  /** Days finished jobs are kept where a tenant set no retention default (RETENTION_DAYS). */
+  retentionDays: number;
+  /** How late a schedule's fire may run and still be on time (see schedules/fire-plan.ts). */
+  lateFireGraceMs: number;
 }
 
 /**
@@ -94,8 +98,19 @@ export class HousekeepingRunner implements OnApplicationBootstrap, BeforeApplica
           }),
       ]),
     );
+    // Under the chore's name as job key: a cron run moves a pending job to now instead of
+    // adding a second one, and never piles up behind a chore that is slow.
     const cronItems = this.tasks.flatMap((task) =>
-      task.cron ? [{ task: task.name, match: task.cron, identifier: task.name }] : [],
+      task.cron
+        ? [
+            {
+              task: task.name,
+              match: task.cron,
+              identifier: task.name,
+              options: { jobKey: task.name, jobKeyMode: 'replace' as const, backfillPeriod: 0 },
+            },
+          ]
+        : [],
     );
     this.runner = await gw.run({
       pgPool: pool,
@@ -108,6 +123,9 @@ export class HousekeepingRunner implements OnApplicationBootstrap, BeforeApplica
       taskList,
       parsedCronItems: gw.parseCronItems(cronItems),
     });
+    for (const task of this.tasks.filter((t) => t.loop)) {
+      await this.add(task.name, {}, { jobKey: task.name });
+    }
     this.runner.promise.catch((error: Error) => {
       this.problem = `graphile-worker stopped: ${error.message}`;
       this.logger.error(this.problem);

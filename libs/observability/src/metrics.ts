@@ -110,6 +110,13 @@ export class DanubeMetrics {
     registers: [this.registry],
   });
 
+  readonly scheduleFires = new Counter({
+    name: 'danube_schedule_fires_total',
+    help: 'Scheduled times that came due, by outcome: started, skipped (overlap, refused) or missed (too late)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }

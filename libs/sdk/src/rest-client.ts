@@ -23,6 +23,9 @@ export type TenantView = Schemas['TenantResponse'];
 export type QuotasView = Schemas['QuotasResponse'];
 export type ImageRuleView = Schemas['ImageRuleResponse'];
 export type AuditEntryView = Schemas['AuditEntryResponse'];
+export type ScheduleView = Schemas['ScheduleResponse'];
+export type ScheduleDetailView = Schemas['ScheduleDetailResponse'];
+export type ScheduleRunView = Schemas['ScheduleRunResponse'];
 
 /** What POST /v1/jobs takes (see /docs for every field). */
 export interface SubmitJob {

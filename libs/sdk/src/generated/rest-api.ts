@@ -478,6 +478,146 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/schedules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['SchedulesController_list'];
+    put?: never;
+    /** Start a job or a workflow on a cron expression (5 or 6 fields) in a time zone */
+    post: operations['SchedulesController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/schedules/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A schedule, when it fires next, and its last runs */
+    get: operations['SchedulesController_get'];
+    put?: never;
+    post?: never;
+    /** Delete a schedule; the jobs and workflows it started stay */
+    delete: operations['SchedulesController_delete'];
+    options?: never;
+    head?: never;
+    /** Change a schedule: fields left out stay; paused true/false pauses and resumes (fires that fell while paused are not run) */
+    patch: operations['SchedulesController_update'];
+    trace?: never;
+  };
+  '/v1/schedules/{id}/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The newest runs of a schedule, newest first (the last 100 are kept) */
+    get: operations['SchedulesController_runs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/retention': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** This tenant's retention policy: its default and its topics' rules */
+    get: operations['RetentionController_get'];
+    /** Replace this tenant's retention policy as a whole (a default left out: the built-in one) */
+    put: operations['RetentionController_replace'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/retention/sweep': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sweep now: delete what the policies no longer keep (every tenant), in the background */
+    post: operations['RetentionController_sweep'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** This tenant's webhooks (never their secrets) */
+    get: operations['WebhooksController_list'];
+    put?: never;
+    /** Create a webhook; the answer holds its signing secret, shown this once */
+    post: operations['WebhooksController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: operations['WebhooksController_get'];
+    put?: never;
+    post?: never;
+    /** Delete a webhook and its delivery log; nothing more is sent to it */
+    delete: operations['WebhooksController_delete'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The webhook's deliveries, newest first: status, tries, the last answer or error; pass nextCursor back as cursor */
+    get: operations['WebhooksController_deliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/healthz': {
     parameters: {
       query?: never;
@@ -1408,6 +1548,374 @@ export interface components {
       /** @enum {string} */
       groupBy: 'tenant' | 'topic' | 'taskClass';
       items: components['schemas']['UsageRowResponse'][];
+    };
+    CreateScheduleDto: {
+      /**
+       * @description When it fires: 5 fields (minute hour day-of-month month day-of-week) or 6 (second first)
+       * @example 0 6 * * 1-5
+       */
+      cron?: string;
+      /**
+       * @description The IANA time zone whose clock the cron follows
+       * @default UTC
+       * @example Europe/Berlin
+       */
+      timeZone: string;
+      /** @description Start this job (a POST /v1/jobs body without runAt and idempotencyKey) */
+      job?: components['schemas']['CreateJobDto'];
+      /** @description Or start this workflow (a POST /v1/workflows body) */
+      workflow?: components['schemas']['CreateWorkflowDto'];
+      /**
+       * @description While the previous run is unfinished: start anyway (allow), don't start (skip), or cancel it and start (cancel_previous)
+       * @default allow
+       * @enum {string}
+       */
+      overlap: 'allow' | 'skip' | 'cancel_previous';
+      /**
+       * @description Fires missed while nothing ran chores (more than 15 s late): run none of them, or each once (all, the newest catchUpLimit)
+       * @default none
+       * @enum {string}
+       */
+      catchUp: 'none' | 'all';
+      /** @default 10 */
+      catchUpLimit: number;
+      /**
+       * @description A paused schedule does not fire
+       * @default false
+       */
+      paused: boolean;
+      /**
+       * @description Unique in the tenant
+       * @example nightly-report
+       */
+      name: string;
+    };
+    ScheduleRunResponse: {
+      /** Format: date-time */
+      scheduledAt: string;
+      /** Format: date-time */
+      firedAt: string;
+      /** @enum {string} */
+      outcome: 'started' | 'skipped';
+      /** @description Why it was skipped, or what starting it did (cancel_previous) */
+      reason: string | null;
+      jobId: string | null;
+      workflowId: string | null;
+    };
+    ScheduleDetailResponse: {
+      id: string;
+      name: string;
+      cron: string;
+      timeZone: string;
+      /** @description The job each fire starts */
+      job?: components['schemas']['CreateJobDto'];
+      /** @description The workflow each fire starts (a linked one is shown with dependsOn) */
+      workflow?: components['schemas']['CreateWorkflowDto'];
+      /** @enum {string} */
+      overlap: 'allow' | 'skip' | 'cancel_previous';
+      /** @enum {string} */
+      catchUp: 'none' | 'all';
+      catchUpLimit: number;
+      paused: boolean;
+      /**
+       * Format: date-time
+       * @description When it fires next; null while paused
+       */
+      nextRunAt: string | null;
+      /** @description Fires not run because they came too late (catch-up none, or past its limit) */
+      missedRuns: number;
+      /** Format: date-time */
+      lastFiredAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @description The newest runs, newest first */
+      lastRuns: components['schemas']['ScheduleRunResponse'][];
+      /** @description Why its runs may wait: no live executor serves a topic it starts jobs on */
+      warnings: string[];
+    };
+    ScheduleResponse: {
+      id: string;
+      name: string;
+      cron: string;
+      timeZone: string;
+      /** @description The job each fire starts */
+      job?: components['schemas']['CreateJobDto'];
+      /** @description The workflow each fire starts (a linked one is shown with dependsOn) */
+      workflow?: components['schemas']['CreateWorkflowDto'];
+      /** @enum {string} */
+      overlap: 'allow' | 'skip' | 'cancel_previous';
+      /** @enum {string} */
+      catchUp: 'none' | 'all';
+      catchUpLimit: number;
+      paused: boolean;
+      /**
+       * Format: date-time
+       * @description When it fires next; null while paused
+       */
+      nextRunAt: string | null;
+      /** @description Fires not run because they came too late (catch-up none, or past its limit) */
+      missedRuns: number;
+      /** Format: date-time */
+      lastFiredAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    SchedulePage: {
+      items: components['schemas']['ScheduleResponse'][];
+      nextCursor: string | null;
+    };
+    UpdateScheduleDto: {
+      /**
+       * @description When it fires: 5 fields (minute hour day-of-month month day-of-week) or 6 (second first)
+       * @example 0 6 * * 1-5
+       */
+      cron?: string;
+      /**
+       * @description The IANA time zone whose clock the cron follows
+       * @default UTC
+       * @example Europe/Berlin
+       */
+      timeZone: string;
+      /** @description Start this job (a POST /v1/jobs body without runAt and idempotencyKey) */
+      job?: components['schemas']['CreateJobDto'];
+      /** @description Or start this workflow (a POST /v1/workflows body) */
+      workflow?: components['schemas']['CreateWorkflowDto'];
+      /**
+       * @description While the previous run is unfinished: start anyway (allow), don't start (skip), or cancel it and start (cancel_previous)
+       * @default allow
+       * @enum {string}
+       */
+      overlap: 'allow' | 'skip' | 'cancel_previous';
+      /**
+       * @description Fires missed while nothing ran chores (more than 15 s late): run none of them, or each once (all, the newest catchUpLimit)
+       * @default none
+       * @enum {string}
+       */
+      catchUp: 'none' | 'all';
+      /** @default 10 */
+      catchUpLimit: number;
+      /**
+       * @description A paused schedule does not fire
+       * @default false
+       */
+      paused: boolean;
+    };
+    ScheduleRunList: {
+      items: components['schemas']['ScheduleRunResponse'][];
+    };
+    DefaultRetentionRuleResponse: {
+      /** @description Days a finished job is kept after it ended */
+      keepDays: number;
+      /** @description Days failed and timed-out jobs are kept instead; null: keepDays */
+      keepFailedDays: number | null;
+      /** @description Most bytes of output kept per attempt of a finished job; null: no cap */
+      maxLogBytesPerAttempt: number | null;
+      /** @description true: the tenant set no default, and the built-in one (RETENTION_DAYS) applies */
+      builtIn: boolean;
+    };
+    TopicRetentionRuleResponse: {
+      /** @description Days a finished job is kept after it ended */
+      keepDays: number;
+      /** @description Days failed and timed-out jobs are kept instead; null: keepDays */
+      keepFailedDays: number | null;
+      /** @description Most bytes of output kept per attempt of a finished job; null: no cap */
+      maxLogBytesPerAttempt: number | null;
+      topic: string;
+    };
+    RetentionPolicyResponse: {
+      tenant: string;
+      /** @description For jobs on topics without a rule of their own, and for workflows */
+      default: components['schemas']['DefaultRetentionRuleResponse'];
+      topics: components['schemas']['TopicRetentionRuleResponse'][];
+    };
+    RetentionRuleDto: {
+      /**
+       * @description Days a finished job is kept (with its attempts, logs, events and artifacts) after it ended
+       * @example 30
+       */
+      keepDays: number;
+      /**
+       * @description Days failed and timed-out jobs (and failed workflows) are kept instead; at least keepDays. Default: keepDays
+       * @example 90
+       */
+      keepFailedDays?: number | null;
+      /**
+       * @description Most bytes of output kept per attempt once its job has finished: the first and last halves stay, the middle gives way to a line saying what was dropped. Default: no cap
+       * @example 1048576
+       */
+      maxLogBytesPerAttempt?: number | null;
+    };
+    TopicRetentionRuleDto: {
+      /**
+       * @description Days a finished job is kept (with its attempts, logs, events and artifacts) after it ended
+       * @example 30
+       */
+      keepDays: number;
+      /**
+       * @description Days failed and timed-out jobs (and failed workflows) are kept instead; at least keepDays. Default: keepDays
+       * @example 90
+       */
+      keepFailedDays?: number | null;
+      /**
+       * @description Most bytes of output kept per attempt once its job has finished: the first and last halves stay, the middle gives way to a line saying what was dropped. Default: no cap
+       * @example 1048576
+       */
+      maxLogBytesPerAttempt?: number | null;
+      /**
+       * @description 1-128 letters, digits, or _ . : - starting with a letter or digit, as job topics are
+       * @example nightly-reports
+       */
+      topic: string;
+    };
+    RetentionPolicyDto: {
+      /** @description The tenant's default, for its jobs on topics without a rule of their own and for its workflows (nodes included). Left out or null: the built-in default (RETENTION_DAYS) */
+      default?: {
+        /**
+         * @description Days a finished job is kept (with its attempts, logs, events and artifacts) after it ended
+         * @example 30
+         */
+        keepDays: number;
+        /**
+         * @description Days failed and timed-out jobs (and failed workflows) are kept instead; at least keepDays. Default: keepDays
+         * @example 90
+         */
+        keepFailedDays?: number | null;
+        /**
+         * @description Most bytes of output kept per attempt once its job has finished: the first and last halves stay, the middle gives way to a line saying what was dropped. Default: no cap
+         * @example 1048576
+         */
+        maxLogBytesPerAttempt?: number | null;
+      } | null;
+      /** @description Rules for jobs of single topics, outside workflows; each is whole (what it leaves out is not taken from the default) */
+      topics?: components['schemas']['TopicRetentionRuleDto'][];
+    };
+    RetentionSweepRequested: {
+      /**
+       * Format: date-time
+       * @description When the sweep was asked for; it starts within seconds on one API replica
+       */
+      requestedAt: string;
+    };
+    CreateWebhookDto: {
+      /**
+       * @description Where events are POSTed: http or https. Its host must resolve and accept a connection when the webhook is created
+       * @example https://hooks.example.com/danube
+       */
+      url: string;
+      /**
+       * @description The event kinds to send (workflow.finished: succeeded, failed or cancelled)
+       * @example [
+       *       "job.failed",
+       *       "workflow.finished"
+       *     ]
+       */
+      events: (
+        | 'job.succeeded'
+        | 'job.failed'
+        | 'job.timed_out'
+        | 'job.cancelled'
+        | 'workflow.finished'
+        | 'schedule.fired'
+      )[];
+      /**
+       * @description Only events of this topic (a workflow's ending has no topic)
+       * @example reports
+       */
+      topic?: string;
+      /**
+       * @description Tries per event before it is marked failed
+       * @default 8
+       */
+      maxAttempts: number;
+    };
+    CreatedWebhookResponse: {
+      /** @example wh_6f1c0e2a9b8d4c7e8f0a1b2c3d4e5f60 */
+      id: string;
+      url: string;
+      events: (
+        | 'job.succeeded'
+        | 'job.failed'
+        | 'job.timed_out'
+        | 'job.cancelled'
+        | 'workflow.finished'
+        | 'schedule.fired'
+      )[];
+      /** @description Only events of this topic */
+      topic: string | null;
+      /** @description Tries per event before it is marked failed */
+      maxAttempts: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** @description The signing secret (whsec_...): shown this once. Danube-Signature is an HMAC-SHA256 under it */
+      secret: string;
+    };
+    WebhookResponse: {
+      /** @example wh_6f1c0e2a9b8d4c7e8f0a1b2c3d4e5f60 */
+      id: string;
+      url: string;
+      events: (
+        | 'job.succeeded'
+        | 'job.failed'
+        | 'job.timed_out'
+        | 'job.cancelled'
+        | 'workflow.finished'
+        | 'schedule.fired'
+      )[];
+      /** @description Only events of this topic */
+      topic: string | null;
+      /** @description Tries per event before it is marked failed */
+      maxAttempts: number;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    WebhookList: {
+      items: components['schemas']['WebhookResponse'][];
+    };
+    WebhookDeliveryResponse: {
+      /** @description Sent as Danube-Delivery-Id */
+      id: string;
+      webhookId: string;
+      /** @description The event's id: the payload's id */
+      eventId: string;
+      /** @enum {string} */
+      type:
+        | 'job.succeeded'
+        | 'job.failed'
+        | 'job.timed_out'
+        | 'job.cancelled'
+        | 'workflow.finished'
+        | 'schedule.fired';
+      /** @description The body sent: {id, type, createdAt, data} */
+      payload: {
+        [key: string]: unknown;
+      };
+      /**
+       * @description pending: not sent yet, or to be tried again
+       * @enum {string}
+       */
+      status: 'pending' | 'delivered' | 'failed';
+      /** @description Tries so far */
+      attempts: number;
+      maxAttempts: number;
+      /** @description The last try's HTTP status */
+      lastStatusCode: number | null;
+      /** @description Why the last try failed: the receiver's status and the start of its answer, a network error, or timeout */
+      lastError: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      lastAttemptAt: string | null;
+      /** Format: date-time */
+      deliveredAt: string | null;
+    };
+    WebhookDeliveryPage: {
+      items: components['schemas']['WebhookDeliveryResponse'][];
+      /** @description Pass back as cursor; null on the last page */
+      nextCursor: string | null;
     };
     ErrorResponse: {
       /** @example 400 */
@@ -4108,6 +4616,1074 @@ export interface operations {
       };
       /** @description The key's role or tenant does not allow this */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  SchedulesController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description nextCursor from the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SchedulePage'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  SchedulesController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateScheduleDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleDetailResponse'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The state does not allow it (e.g. cancelling a job that has ended), or the name is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The request body is not JSON (content-type: application/json), or its encoding is unknown */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Well-formed but refused (e.g. secrets are off, an image no rule allows, a cap exceeded) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  SchedulesController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleDetailResponse'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Nothing of that id or name (in your tenant) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  SchedulesController_delete: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Nothing of that id or name (in your tenant) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The state does not allow it (e.g. cancelling a job that has ended), or the name is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Well-formed but refused (e.g. secrets are off, an image no rule allows, a cap exceeded) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  SchedulesController_update: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateScheduleDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleDetailResponse'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Nothing of that id or name (in your tenant) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The state does not allow it (e.g. cancelling a job that has ended), or the name is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The request body is not JSON (content-type: application/json), or its encoding is unknown */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Well-formed but refused (e.g. secrets are off, an image no rule allows, a cap exceeded) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  SchedulesController_runs: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleRunList'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Nothing of that id or name (in your tenant) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  RetentionController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RetentionPolicyResponse'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  RetentionController_replace: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RetentionPolicyDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RetentionPolicyResponse'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The state does not allow it (e.g. cancelling a job that has ended), or the name is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The request body is not JSON (content-type: application/json), or its encoding is unknown */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Well-formed but refused (e.g. secrets are off, an image no rule allows, a cap exceeded) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  RetentionController_sweep: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RetentionSweepRequested'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The state does not allow it (e.g. cancelling a job that has ended), or the name is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Well-formed but refused (e.g. secrets are off, an image no rule allows, a cap exceeded) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  WebhooksController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookList'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  WebhooksController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateWebhookDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedWebhookResponse'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The state does not allow it (e.g. cancelling a job that has ended), or the name is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The request body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The request body is not JSON (content-type: application/json), or its encoding is unknown */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Well-formed but refused (e.g. secrets are off, an image no rule allows, a cap exceeded) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  WebhooksController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookResponse'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Nothing of that id or name (in your tenant) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  WebhooksController_delete: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Nothing of that id or name (in your tenant) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The state does not allow it (e.g. cancelling a job that has ended), or the name is taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Well-formed but refused (e.g. secrets are off, an image no rule allows, a cap exceeded) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The database is unreachable; retry shortly (Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  WebhooksController_deliveries: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description nextCursor from the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDeliveryPage'];
+        };
+      };
+      /** @description The request is invalid; the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description No API key, or one that is unknown, revoked or expired */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The key's role or tenant does not allow this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Nothing of that id or name (in your tenant) */
+      404: {
         headers: {
           [name: string]: unknown;
         };
