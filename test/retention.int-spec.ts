@@ -283,7 +283,7 @@ describe('a sweep of 20,000 old jobs beside a live workload', () => {
 });
 
 function zeros() {
-  return { jobs: 0, executions: 0, logs: 0, events: 0, artifacts: 0, workflows: 0 };
+  return { jobs: 0, executions: 0, logs: 0, events: 0, artifacts: 0, workflows: 0, deliveries: 0 };
 }
 
 /**

@@ -74,9 +74,13 @@ export class HousekeepingRunner implements OnApplicationBootstrap, BeforeApplica
       Pool,
     );
     this.pool = pool;
-    const logger = new gw.Logger((scope) => (level, message) => {
+    const logger = new gw.Logger((scope) => (level, message, meta) => {
       const where = scope.label ? ` (${scope.label})` : '';
-      if (level === 'error') this.logger.error(`${message}${where}`);
+      // A chore's failed try (a webhook receiver answering 503) is retried: a warning of
+      // one line, not an error with a stack.
+      if ((meta as { failure?: boolean } | undefined)?.failure) {
+        this.logger.warn(`${message.split('\n')[0]}${where}`);
+      } else if (level === 'error') this.logger.error(`${message}${where}`);
       else if (level === 'warning') this.logger.warn(`${message}${where}`);
     });
     const events = new EventEmitter();

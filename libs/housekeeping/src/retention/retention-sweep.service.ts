@@ -58,7 +58,8 @@ export interface SweepReport {
  * a sweep now. One sweep runs at a time across replicas; a second returns at once.
  *
  * Order: artifact files left over by an interrupted sweep; finished workflows (their rows
- * and own events), then their nodes; finished jobs outside workflows; then the log cap.
+ * and own events), then their nodes; finished jobs outside workflows; the log cap; then
+ * old webhook deliveries.
  * Every job batch deletes its jobs' attempts, log lines, events and artifact rows with the
  * jobs, and removes the artifacts' files once it has committed.
  */
@@ -169,6 +170,7 @@ class Sweep {
         await this.phase('workflow nodes', () => this.leftoverNodes());
         await this.phase('jobs', () => this.jobs());
         await this.phase('log cap', () => this.capLogs());
+        await this.phase('webhook deliveries', () => this.deliveries());
       } finally {
         await this.repo.releaseSweepLock();
       }
@@ -292,6 +294,21 @@ class Sweep {
       this.counted(deleted);
       await this.files(deleted.files);
       if (deleted.jobs < limit) return;
+      if (this.late) return void (this.report.done = false);
+    }
+  }
+
+  /** Old finished webhook deliveries, a batch per transaction. */
+  private async deliveries(): Promise<void> {
+    const limit = this.settings.batchSize;
+    for (;;) {
+      const deleted = await this.batch((repo) =>
+        repo.deleteOldDeliveries(this.settings.defaultKeepDays, limit),
+      );
+      if (deleted === 0) return;
+      this.report.batches += 1;
+      this.count('deliveries', deleted);
+      if (deleted < limit) return;
       if (this.late) return void (this.report.done = false);
     }
   }

@@ -8,6 +8,7 @@ export const RETENTION_KINDS = [
   'events',
   'artifacts',
   'workflows',
+  'deliveries',
 ] as const;
 export type RetentionKind = (typeof RETENTION_KINDS)[number];
 

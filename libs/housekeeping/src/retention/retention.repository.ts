@@ -109,6 +109,12 @@ export class RetentionRepository extends Repository {
     return rows.map((r) => r.id);
   }
 
+  /** Deletes up to `limit` old finished webhook deliveries; returns how many. */
+  async deleteOldDeliveries(defaultKeepDays: number, limit: number): Promise<number> {
+    const { rowCount } = await this.db.query(sql.DELETE_OLD_DELIVERIES, [defaultKeepDays, limit]);
+    return rowCount ?? 0;
+  }
+
   async leftoverNodes(limit: number): Promise<string[]> {
     const { rows } = await this.db.query<{ id: string }>(sql.SELECT_LEFTOVER_NODES, [limit]);
     return rows.map((r) => r.id);

@@ -361,3 +361,25 @@ export const ADD_SWEEP_JOB = `
   SELECT 1 FROM ${HOUSEKEEPING_SCHEMA}.add_job(
     identifier => $1::text, payload => '{}'::json, max_attempts => $2::int,
     job_key => $1::text, job_key_mode => 'replace')`;
+
+/**
+ * Deletes up to $2 finished deliveries (delivered or given up) of every webhook that its
+ * tenant's default policy no longer keeps ($1: the built-in default in days; a failed one
+ * is kept keepFailedDays). A delivery still being tried stays, however old.
+ */
+export const DELETE_OLD_DELIVERIES = `
+  WITH doomed AS (
+    SELECT d.id
+    FROM danube.webhooks h
+    ${policyOf('h.tenant', 'NULL')}
+    CROSS JOIN LATERAL (
+      SELECT d.id FROM danube.webhook_deliveries d
+      WHERE d.webhook_id = h.id
+        AND d.created_at < ${keptSince(`d.status = 'failed'`)}
+        AND d.status <> 'pending'
+      ORDER BY d.created_at, d.id
+      LIMIT $2
+    ) d
+    LIMIT $2
+  )
+  DELETE FROM danube.webhook_deliveries x USING doomed WHERE x.id = doomed.id`;
