@@ -257,6 +257,7 @@ describe('a sweep of 20,000 old jobs beside a live workload', () => {
       events: doomedBefore.events + 1,
       artifacts: 20_004,
       workflows: 1,
+      deliveries: 0,
     });
     expect(await deletedTotal(metrics)).toEqual(report.deleted);
 
