@@ -1,3 +1,4 @@
+import { HousekeepingRunner } from '../libs/housekeeping/src';
 import { startApi, http, type TestApi } from './support/api';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { waitFor } from './support/wait-for';
@@ -37,6 +38,36 @@ describe('housekeeping runner', () => {
       30_000,
     );
     expect(ready.status).toBe(200);
+  });
+
+  it('starts graphile-worker again when it stops on its own, and its chores go on', async () => {
+    // What graphile-worker does when the database stayed away for minutes: its worker pool
+    // shuts down. Stopping the inner runner directly does the same, at once.
+    const housekeeping = api!.app.get(HousekeepingRunner);
+    const inner = (housekeeping as unknown as { runner: { stop(): Promise<void> } }).runner;
+    await inner.stop();
+    const down = await http('GET', `${api!.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(down.body.error.housekeeping.message).toMatch(/starting it again in 1 s$/);
+
+    await waitFor(
+      'the runner to be back',
+      async () => (await http('GET', `${api!.url}/readyz`)).status === 200,
+      30_000,
+    );
+    const schedule = await http('POST', `${api!.url}/v1/schedules`, {
+      name: 'after-restart',
+      cron: '* * * * * *',
+      job: { topic: 'nobody-serves', command: ['true'] },
+    });
+    expect(schedule.status).toBe(201);
+    await waitFor(
+      'a fire after the restart',
+      async () =>
+        (await http('GET', `${api!.url}/v1/schedules/${schedule.body.id}/runs`)).body.items.length >
+        0,
+      30_000,
+    );
   });
 
   it('is off, and absent from /readyz, with DANUBE_HOUSEKEEPING=off', async () => {

@@ -116,24 +116,67 @@ export class HousekeepingRunner implements OnApplicationBootstrap, BeforeApplica
           ]
         : [],
     );
-    this.runner = await gw.run({
-      pgPool: pool,
-      schema: HOUSEKEEPING_SCHEMA,
-      concurrency: this.options.concurrency,
-      pollInterval: this.options.pollIntervalMs,
-      noHandleSignals: true,
-      logger,
-      events,
-      taskList,
-      parsedCronItems: gw.parseCronItems(cronItems),
-    });
-    for (const task of this.tasks.filter((t) => t.loop)) {
-      await this.add(task.name, {}, { jobKey: task.name });
+    this.start = () =>
+      gw.run({
+        pgPool: pool,
+        schema: HOUSEKEEPING_SCHEMA,
+        concurrency: this.options.concurrency,
+        pollInterval: this.options.pollIntervalMs,
+        noHandleSignals: true,
+        logger,
+        events,
+        taskList,
+        parsedCronItems: gw.parseCronItems(cronItems),
+        // Completions and failures are written in batches, retried for minutes while the
+        // database is away. Written one by one, a write that failed was an unhandled
+        // rejection, which ends a Node process.
+        preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+      });
+    await this.run();
+  }
+
+  /** The restart function, once onApplicationBootstrap has set it up. */
+  private start: (() => Promise<Runner>) | null = null;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private restarts = 0;
+
+  /**
+   * Starts graphile-worker, starts the looping chores, and watches it: should it stop on
+   * its own (it gives up on a database that stayed away for minutes, saying its queue may
+   * be inconsistent), it is started again, after a growing pause, and /readyz says why
+   * meanwhile.
+   */
+  private async run(): Promise<void> {
+    const runner = await this.start!();
+    this.runner = runner;
+    this.restarts = 0;
+    runner.promise.then(
+      () => this.runner === runner && this.stopped('it stopped'),
+      (error: Error) => this.runner === runner && this.stopped(error.message),
+    );
+    try {
+      for (const task of this.tasks.filter((t) => t.loop)) {
+        await this.add(task.name, {}, { jobKey: task.name });
+      }
+    } catch (error) {
+      // Their cron items start them within a minute.
+      this.logger.warn(`looping chores not started yet: ${(error as Error).message}`);
     }
-    this.runner.promise.catch((error: Error) => {
-      this.problem = `graphile-worker stopped: ${error.message}`;
-      this.logger.error(this.problem);
-    });
+  }
+
+  private stopped(why: string): void {
+    if (this.stopping) return;
+    this.runner = null;
+    const delayMs = Math.min(1000 * 2 ** this.restarts, 30_000);
+    this.restarts += 1;
+    this.problem = `graphile-worker stopped (${why}); starting it again in ${delayMs / 1000} s`;
+    this.logger.error(this.problem);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      this.run().catch((error: Error) => this.stopped(error.message));
+    }, delayMs);
   }
 
   /** Adds a job for a chore; with a jobKey, moves the pending one. No-op when disabled. */
@@ -148,6 +191,8 @@ export class HousekeepingRunner implements OnApplicationBootstrap, BeforeApplica
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     const runner = this.runner;
     this.runner = null;
     this.problem = 'graphile-worker stopped';
