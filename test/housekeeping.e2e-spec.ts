@@ -1,4 +1,4 @@
-import { HousekeepingRunner } from '../libs/housekeeping/src';
+import { HousekeepingRunner, SCAN_TASK } from '../libs/housekeeping/src';
 import { startApi, http, type TestApi } from './support/api';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { waitFor } from './support/wait-for';
@@ -38,6 +38,22 @@ describe('housekeeping runner', () => {
       30_000,
     );
     expect(ready.status).toBe(200);
+  });
+
+  it('lets the webhook scanner sleep for a minute while no tenant has a webhook', async () => {
+    const pending = await waitFor(
+      'the idle scanner to schedule its next run',
+      async () => {
+        const { rows } = await db.pool.query(
+          `SELECT extract(epoch FROM run_at - now()) AS seconds FROM danube_worker.jobs
+           WHERE task_identifier = $1 AND locked_at IS NULL`,
+          [SCAN_TASK],
+        );
+        return rows[0] && Number(rows[0].seconds) > 30 ? Number(rows[0].seconds) : null;
+      },
+      30_000,
+    );
+    expect(pending).toBeLessThanOrEqual(60);
   });
 
   it('starts graphile-worker again when it stops on its own, and its chores go on', async () => {

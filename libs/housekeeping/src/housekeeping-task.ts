@@ -29,5 +29,10 @@ export interface HousekeepingJobOptions {
   runAt?: Date;
   /** One pending job per key: adding again moves it (graphile-worker's job_key). */
   jobKey?: string;
+  /**
+   * With a jobKey: a pending job keeps its time (graphile-worker's preserve_run_at). A loop
+   * adds its own next run so, and a wake-up added meanwhile is not pushed back.
+   */
+  keepPendingTime?: boolean;
   maxAttempts?: number;
 }

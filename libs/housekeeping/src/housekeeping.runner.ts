@@ -185,7 +185,11 @@ export class HousekeepingRunner implements OnApplicationBootstrap, BeforeApplica
     await this.runner.addJob(task, payload, {
       runAt: options.runAt,
       jobKey: options.jobKey,
-      jobKeyMode: options.jobKey ? 'replace' : undefined,
+      jobKeyMode: !options.jobKey
+        ? undefined
+        : options.keepPendingTime
+          ? 'preserve_run_at'
+          : 'replace',
       maxAttempts: options.maxAttempts,
     });
   }

@@ -31,7 +31,11 @@ export class SchedulesTick implements HousekeepingTask {
     try {
       await this.firer.fireDue();
     } finally {
-      await this.runner.add(this.name, {}, { jobKey: this.name, runAt: await this.wakeAt() });
+      await this.runner.add(
+        this.name,
+        {},
+        { jobKey: this.name, runAt: await this.wakeAt(), keepPendingTime: true },
+      );
     }
   }
 

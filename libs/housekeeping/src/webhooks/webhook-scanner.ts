@@ -20,6 +20,11 @@ export const SCAN_PAGE_SIZE = 200;
 const MAX_STEPS_PER_RUN = 10;
 /** How soon the scanner runs again: how late, at most, a delivery starts after its event. */
 export const SCAN_INTERVAL_MS = 1000;
+/**
+ * How soon it runs again while no tenant has a webhook: an idle install makes no write a
+ * second. Creating a webhook wakes it at once (WebhooksService.create).
+ */
+export const IDLE_SCAN_INTERVAL_MS = 60_000;
 
 /**
  * Turns new events into webhook deliveries (see SCAN_EVENTS for what one step does). It
@@ -43,7 +48,9 @@ export class WebhookScanner implements HousekeepingTask {
   }
 
   async run(): Promise<void> {
+    let interval = SCAN_INTERVAL_MS;
     try {
+      if (!(await WebhooksRepository.on(this.pool).anyWebhook())) interval = IDLE_SCAN_INTERVAL_MS;
       for (let step = 0; step < MAX_STEPS_PER_RUN; step++) {
         const result = await this.step();
         if (!result || result.events < SCAN_PAGE_SIZE) break;
@@ -58,8 +65,9 @@ export class WebhookScanner implements HousekeepingTask {
       {},
       {
         jobKey: WEBHOOK_SCAN_KEY,
-        runAt: new Date(Date.now() + SCAN_INTERVAL_MS),
+        runAt: new Date(Date.now() + interval),
         maxAttempts: 1,
+        keepPendingTime: true,
       },
     );
   }

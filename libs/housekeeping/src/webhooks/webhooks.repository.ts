@@ -145,6 +145,11 @@ export class WebhooksRepository extends Repository {
   }
 
   /** false when another scanner holds the lock (for the rest of this transaction). */
+  async anyWebhook(): Promise<boolean> {
+    const { rows } = await this.db.query<{ any: boolean }>(sql.ANY_WEBHOOK);
+    return rows[0]!.any;
+  }
+
   async tryScanLock(): Promise<boolean> {
     const { rows } = await this.db.query<{ locked: boolean }>(sql.TRY_SCAN_LOCK);
     return rows[0]!.locked;

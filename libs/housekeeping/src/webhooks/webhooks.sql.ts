@@ -45,6 +45,9 @@ export const LIST_DELIVERIES = `
  * overlap. Taken before the scan statement and without writing, so that this transaction
  * has no id of its own when the scan takes its snapshot.
  */
+/** Whether any tenant has a webhook: the scanner sleeps longer while none does. */
+export const ANY_WEBHOOK = `SELECT EXISTS (SELECT 1 FROM danube.webhooks) AS any`;
+
 export const TRY_SCAN_LOCK = `SELECT pg_try_advisory_xact_lock(hashtext('danube.webhook_scan')) AS locked`;
 
 /**
