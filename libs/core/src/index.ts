@@ -12,5 +12,6 @@ export * from './task-class';
 export * from './config';
 export * from './dag/workflow-graph';
 export * from './dag/fan-in';
+export * from './name-rules';
 export * from './secret-name';
 export * from './stored-output';

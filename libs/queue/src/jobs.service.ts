@@ -8,6 +8,8 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   DanubeError,
   MAX_RESULT_BYTES,
+  NAME_PATTERN,
+  NAME_RULE,
   InvalidTransitionError,
   NotFoundError,
   SECRET_NAME_PATTERN,
@@ -45,7 +47,6 @@ export interface EnqueueResult {
   created: boolean;
 }
 
-const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 /** The longest message ReportStatus stores. */
 const MAX_STATUS_MESSAGE_LENGTH = 1000;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -281,11 +282,8 @@ export class JobsService {
    * `field` prefixes the names of refused fields in errors. Workflows use it for their nodes.
    */
   prepare(job: NewJob, field: string): JobInsert {
-    if (!TOPIC_PATTERN.test(job.topic)) {
-      throw invalidField(
-        `${field}topic`,
-        'must be 1-128 letters, digits, or _ . : - and start with a letter or digit',
-      );
+    if (!NAME_PATTERN.test(job.topic)) {
+      throw invalidField(`${field}topic`, `must be ${NAME_RULE}`);
     }
     const command = job.command;
     if (

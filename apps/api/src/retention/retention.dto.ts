@@ -15,10 +15,9 @@ import {
   MAX_TOPIC_RULES,
   MIN_KEEP_DAYS,
   MIN_LOG_BYTES_PER_ATTEMPT,
-  TOPIC_PATTERN,
-  TOPIC_RULE,
   type RetentionPolicy,
 } from '@danube/housekeeping';
+import { NAME_PATTERN, NAME_RULE } from '@danube/core';
 import { ValidateNestedObjects } from '../http/validators';
 
 /** What PUT /v1/retention takes. */
@@ -68,9 +67,9 @@ export class RetentionRuleDto {
 }
 
 export class TopicRetentionRuleDto extends RetentionRuleDto {
-  @ApiProperty({ example: 'nightly-reports', description: TOPIC_RULE })
+  @ApiProperty({ example: 'nightly-reports', description: NAME_RULE })
   @IsString()
-  @Matches(TOPIC_PATTERN, { message: `topic must be ${TOPIC_RULE}` })
+  @Matches(NAME_PATTERN, { message: `topic must be ${NAME_RULE}` })
   topic!: string;
 }
 

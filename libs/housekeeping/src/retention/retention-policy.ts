@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@danube/core';
+import { InvalidArgumentError, NAME_PATTERN, NAME_RULE } from '@danube/core';
 
 /** How long finished jobs are kept, and how much of their output. */
 export interface RetentionRule {
@@ -38,11 +38,6 @@ export const MIN_LOG_BYTES_PER_ATTEMPT = 1024;
 export const MAX_LOG_BYTES_PER_ATTEMPT = 2 ** 40;
 export const MAX_TOPIC_RULES = 1000;
 
-/** The rule of job topics (a topic rule names topics jobs can have). */
-export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-export const TOPIC_RULE =
-  '1-128 letters, digits, or _ . : - starting with a letter or digit, as job topics are';
-
 /** The built-in rule: keep finished jobs `days` days, failed ones too, and all their output. */
 export function builtInRule(days: number): RetentionRule {
   return { keepDays: days, keepFailedDays: null, maxLogBytesPerAttempt: null };
@@ -61,8 +56,8 @@ export function checkRetentionPolicy(policy: RetentionPolicy): RetentionPolicy {
   const seen = new Map<string, number>();
   policy.topics.forEach((rule, index) => {
     const field = `topics.${index}`;
-    if (typeof rule.topic !== 'string' || !TOPIC_PATTERN.test(rule.topic)) {
-      throw invalid(`${field}.topic`, `must be ${TOPIC_RULE}`);
+    if (typeof rule.topic !== 'string' || !NAME_PATTERN.test(rule.topic)) {
+      throw invalid(`${field}.topic`, `must be ${NAME_RULE}`);
     }
     const earlier = seen.get(rule.topic);
     if (earlier !== undefined) {

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DanubeError, InvalidArgumentError, NotFoundError } from '@danube/core';
+import {
+  DanubeError,
+  InvalidArgumentError,
+  NAME_PATTERN,
+  NAME_RULE,
+  NotFoundError,
+} from '@danube/core';
 import { WorkflowsService } from '@danube/dag';
 import { JobsService } from '@danube/queue';
 import { CronSchedule } from './cron-schedule';
@@ -13,8 +19,6 @@ import type {
 import { SchedulesRepository } from './schedules.repository';
 import { SchedulesTick } from './schedules-tick.task';
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-
 /** Schedules as users see them: create, read, change, pause, delete; their last runs. */
 @Injectable()
 export class SchedulesService {
@@ -27,10 +31,7 @@ export class SchedulesService {
 
   async create(schedule: NewSchedule): Promise<Schedule> {
     if (!NAME_PATTERN.test(schedule.name)) {
-      throw new InvalidArgumentError(
-        'name: 1 to 128 letters, digits and _ . : -, starting with a letter or digit',
-        { field: 'name' },
-      );
+      throw new InvalidArgumentError(`name must be ${NAME_RULE}`, { field: 'name' });
     }
     const cron = CronSchedule.parse(schedule.cron, schedule.timeZone);
     this.checkTarget(schedule.tenant, schedule.target);

@@ -1766,7 +1766,7 @@ export interface components {
        */
       maxLogBytesPerAttempt?: number | null;
       /**
-       * @description 1-128 letters, digits, or _ . : - starting with a letter or digit, as job topics are
+       * @description 1-128 letters, digits, or _ . : -, starting with a letter or digit
        * @example nightly-reports
        */
       topic: string;
