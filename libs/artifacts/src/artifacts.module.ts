@@ -22,7 +22,7 @@ export class ArtifactsModule {
         ArtifactsRepository,
         ArtifactsService,
       ],
-      exports: [ArtifactsService],
+      exports: [ArtifactsService, ARTIFACT_STORE],
     };
   }
 }

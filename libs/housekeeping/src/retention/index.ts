@@ -1,5 +1,4 @@
-import { ModuleRef } from '@nestjs/core';
-import { ARTIFACT_STORE, type ArtifactStore } from '@danube/artifacts';
+import { ARTIFACT_STORE } from '@danube/artifacts';
 import { HOUSEKEEPING_OPTIONS, type HousekeepingOptions } from '../housekeeping.runner';
 import { RetentionSweepTask } from './retention-sweep.task';
 import {
@@ -27,14 +26,8 @@ export const RETENTION_PROVIDERS = [
       defaultKeepDays: options.retentionDays,
     }),
   },
-  {
-    // The store ArtifactsModule (in HousekeepingModule's imports) keeps uploads in. The
-    // module exports its service only, so the store is looked up across modules by its token.
-    provide: RETENTION_ARTIFACT_STORE,
-    inject: [ModuleRef],
-    useFactory: (modules: ModuleRef): ArtifactStore =>
-      modules.get<ArtifactStore>(ARTIFACT_STORE, { strict: false }),
-  },
+  // The store ArtifactsModule (in HousekeepingModule's imports) keeps uploads in.
+  { provide: RETENTION_ARTIFACT_STORE, useExisting: ARTIFACT_STORE },
   RetentionRepository,
   RetentionService,
   RetentionSweepService,
